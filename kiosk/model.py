@@ -1,0 +1,122 @@
+"""The library's nouns: patrons, items, loans, the circulation rules.
+
+Pure data, no I/O. Every other part of the product (the state machine, the
+local store, the central store, the screen) speaks in these types.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from kiosk.errors import BadUid
+
+PATRON_TYPES = ("student", "teacher", "volunteer", "librarian")
+STAFF_TYPES = ("volunteer", "librarian")
+PATRON_STATUSES = ("active", "blocked")
+ITEM_STATUSES = ("available", "repair", "withdrawn", "lost")
+# "on_loan" is never stored in an item's status: a book is on loan when a
+# loan row names it. The status says whether it may circulate at all.
+
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
+def normalize_uid(text: str) -> str:
+    """Return a tag UID as upper-case hex: 8 digits (4 bytes) or 14 (7 bytes).
+
+    Separators a reader or a person may add (spaces, colons, dashes) are
+    dropped. Anything else raises `BadUid` naming the value.
+    """
+    raw = str(text).strip()
+    compact = re.sub(r"[\s:\-]", "", raw)
+    if not compact or not _HEX.fullmatch(compact):
+        raise BadUid(f"tag UID {raw!r} is not hexadecimal")
+    if len(compact) not in (8, 14):
+        raise BadUid(
+            f"tag UID {raw!r} has {len(compact)} hex digits; "
+            "a card has 8 (4 bytes) and a book sticker 14 (7 bytes)"
+        )
+    return compact.upper()
+
+
+def uid_size(uid: str) -> int:
+    """The number of bytes in a normalized UID (4 or 7)."""
+    return len(uid) // 2
+
+
+@dataclass(frozen=True)
+class Patron:
+    """A student, teacher, volunteer or librarian with a library card."""
+
+    id: str
+    name: str
+    type: str = "student"
+    class_name: str = ""
+    card_uid: str | None = None
+    status: str = "active"
+    expires: date | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.type in STAFF_TYPES
+
+
+@dataclass(frozen=True)
+class Item:
+    """A book (or other item) with an RFID sticker and/or a barcode."""
+
+    id: str
+    title: str
+    author: str = ""
+    call_number: str = ""
+    tag_uid: str | None = None
+    barcode: str | None = None
+    home: str = ""
+    status: str = "available"
+
+
+@dataclass(frozen=True)
+class Loan:
+    """A book currently lent to a patron. `title` is carried for display."""
+
+    item_id: str
+    patron_id: str
+    due: date
+    checked_out: datetime
+    renewals: int = 0
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class LoanRule:
+    """What one patron type may do."""
+
+    loan_days: int
+    max_loans: int
+    renewals: int
+
+
+def _default_types() -> dict[str, LoanRule]:
+    return {
+        "student": LoanRule(loan_days=14, max_loans=3, renewals=2),
+        "teacher": LoanRule(loan_days=30, max_loans=10, renewals=2),
+        "volunteer": LoanRule(loan_days=14, max_loans=3, renewals=2),
+        "librarian": LoanRule(loan_days=30, max_loans=10, renewals=2),
+    }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The circulation rules of BRIEF section 4, set centrally.
+
+    `closed_weekdays` uses Python's numbering (Monday 0 .. Sunday 6).
+    """
+
+    types: dict[str, LoanRule] = field(default_factory=_default_types)
+    block_overdue_days: int = 14
+    closed_weekdays: tuple[int, ...] = (5, 6)
+    holidays: tuple[date, ...] = ()
+
+    def rule_for(self, patron_type: str) -> LoanRule:
+        return self.types.get(patron_type, self.types["student"])
