@@ -1,0 +1,239 @@
+"""The edge around the state machine: look up, step, commit, then act.
+
+`Kiosk` is driven by one loop (the screen's main loop, or the scripted
+kiosk): it resolves raw input against the local store, calls
+`machine.step`, commits the step's records in one transaction, and only then
+lights, sounds, unlocks and shows. Each event's outcome comes back as the
+dict that `kiosk simulate` prints.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Callable
+
+from kiosk import store
+from kiosk.config import Config
+from kiosk.errors import BadUid
+from kiosk.events import (
+    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, Show, Sound, StatusUpdate,
+    SyncNow, Tap, Tick, Unlock,
+)
+from kiosk.machine import MachineConfig, initial_state, step
+from kiosk.model import normalize_uid
+from kiosk.view import Message, N_, View
+
+log = logging.getLogger("kiosk")
+
+STATUS_EVERY = 5.0  # seconds between refreshes of the pending count and sync mark
+
+
+def english(language: str) -> Callable[[str], str]:
+    """The default translator: the templates are English already."""
+    return lambda text: text
+
+
+class Kiosk:
+    """One kiosk: its store, its machine state and its outputs.
+
+    Outputs are injected: `lights`, `sounder`, `lock` follow the contracts of
+    `hardware.base`; `screen` has `show(view)`; `translate(language)` gives a
+    function from template to text; `on_sync` and `on_exit` are called for
+    the staff screen's "sync now" and "exit for maintenance".
+    """
+
+    def __init__(self, db, config: Config, clock, *, lights=None, sounder=None, lock=None, screen=None,
+                 translate: Callable[[str], Callable[[str], str]] = english,
+                 on_sync: Callable[[], None] | None = None, on_exit: Callable[[], None] | None = None):
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.kiosk_id = store.get_meta(db, "kiosk_id") or config.kiosk.id
+        if store.get_meta(db, "kiosk_id") is None:
+            store.set_meta(db, kiosk_id=self.kiosk_id)
+        self.lights, self.sounder, self.lock, self.screen = lights, sounder, lock, screen
+        self.translate = translate
+        self.on_sync, self.on_exit = on_sync, on_exit
+        self.machine = MachineConfig.from_config(config, policy=store.load_policy(db, config.policy))
+        now = clock.now()
+        self.state = initial_state(self.machine, now)
+        self._status_at: datetime | None = None
+        self.refresh_status(now)
+        if self.screen is not None:
+            self.screen.show(self.state.view)
+
+    @property
+    def view(self) -> View:
+        return self.state.view
+
+    # ------------------------------------------------------------ input
+
+    def tap(self, raw_uid: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
+        """A tag read: looked up, then handled. A malformed read is never guessed."""
+        now = now or self.clock.now()
+        try:
+            uid = normalize_uid(raw_uid)
+        except BadUid as exc:
+            log.warning("tag read rejected: %s", exc)
+            return self._plain(input_line or f"tap {raw_uid}", "ignored", "bad_read",
+                               Message(N_("Please tap again")))
+        patron = store.patron_by_uid(self.db, uid)
+        if patron is not None:
+            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id))
+        else:
+            item = store.item_by_uid(self.db, uid)
+            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+        return self.handle(event, now, input_line or f"tap {uid}")
+
+    def scan(self, barcode: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
+        """A barcode from the scanner: only ever an item."""
+        now = now or self.clock.now()
+        barcode = barcode.strip()
+        if not barcode or len(barcode) > 64 or not barcode.isprintable():
+            return self._plain(input_line or f"scan {barcode}", "ignored", "bad_read",
+                               Message(N_("Please scan again")))
+        item = store.item_by_barcode(self.db, barcode)
+        event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+        return self.handle(event, now, input_line or f"scan {barcode}")
+
+    def press(self, button: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
+        return self.handle(Press(button), now or self.clock.now(), input_line or f"press {button}")
+
+    def reader_fault(self, detail: str = "", now=None, input_line=None) -> dict | None:
+        return self.handle(ReaderFault(detail), now or self.clock.now(), input_line or "reader fail")
+
+    def reader_ok(self, now=None, input_line=None) -> dict | None:
+        return self.handle(ReaderOk(), now or self.clock.now(), input_line or "reader ok")
+
+    def door(self, is_open: bool, now=None, input_line=None) -> dict | None:
+        return self.handle(Door(is_open), now or self.clock.now(), input_line or
+                           ("door open" if is_open else "door close"))
+
+    def tick(self, now: datetime | None = None, input_line: str = "tick") -> dict | None:
+        """The clock moved on: timeouts, and now and then the status mark."""
+        now = now or self.clock.now()
+        if self._status_at is None or (now - self._status_at).total_seconds() >= STATUS_EVERY:
+            self.refresh_status(now)
+        return self.handle(Tick(), now, input_line)
+
+    def refresh_status(self, now: datetime) -> None:
+        """Pending records, last sync and clock trust, for the idle mark."""
+        self._status_at = now
+        event = StatusUpdate(
+            online=store.get_meta(self.db, "online") == "1",
+            pending=store.pending_count(self.db),
+            last_sync=store.get_meta(self.db, "last_sync"),
+            clock_trusted=bool(self.clock.trusted),
+        )
+        self.handle(event, now, None)
+
+    # ------------------------------------------------------------ the step
+
+    def handle(self, event, now: datetime, input_line: str | None) -> dict | None:
+        """Step the machine, commit its records, carry out its effects.
+
+        Returns the outcome as a dict, or None when the event had none.
+        """
+        state, effects = step(self.machine, self.state, event, now)
+        records = [e for e in effects if isinstance(e, Record)]
+        seqs = store.append_records(self.db, self.kiosk_id, records, self.clock.stamp(now)) if records else []
+        # Only now, with the records on disk, does anything reach the patron.
+        self.state = state
+        led = sound = None
+        outcome: Outcome | None = None
+        for effect in effects:
+            if isinstance(effect, Light):
+                led = effect.pattern
+                if self.lights is not None:
+                    self.lights.show(effect.pattern)
+            elif isinstance(effect, Sound):
+                sound = effect.name
+                if self.sounder is not None:
+                    self.sounder.play(effect.name)
+            elif isinstance(effect, Unlock):
+                if self.lock is not None:
+                    self.lock.open_for(effect.seconds)
+            elif isinstance(effect, Show):
+                if self.screen is not None:
+                    self.screen.show(effect.view)
+            elif isinstance(effect, SyncNow):
+                if self.on_sync is not None:
+                    self.on_sync()
+            elif isinstance(effect, ExitKiosk):
+                if self.on_exit is not None:
+                    self.on_exit()
+            elif isinstance(effect, Outcome):
+                outcome = effect
+        if outcome is None:
+            return None
+        unlocked = [e.seconds for e in effects if isinstance(e, Unlock)]
+        return {
+            "input": input_line,
+            "at": now.isoformat(timespec="seconds"),
+            "screen": state.view.screen,
+            "outcome": outcome.kind,
+            "reason": outcome.reason,
+            "patron": outcome.patron_id,
+            "item": outcome.item_id,
+            "due": outcome.due.isoformat() if outcome.due else None,
+            "record": seqs[-1] if seqs else None,
+            "records": seqs,
+            "flagged": outcome.flagged,
+            "led": led,
+            "sound": sound,
+            "unlock": unlocked[0] if unlocked else None,
+            "message": outcome.message.render(self.translate(state.language)),
+            "language": state.language,
+        }
+
+    def _plain(self, input_line: str, kind: str, reason: str, message: Message) -> dict:
+        """An outcome decided at the edge (a bad read): nothing written or shown."""
+        return {
+            "input": input_line, "at": self.clock.now().isoformat(timespec="seconds"),
+            "screen": self.state.view.screen, "outcome": kind, "reason": reason, "patron": None, "item": None,
+            "due": None, "record": None, "records": [], "flagged": False, "led": None, "sound": None,
+            "unlock": None, "message": message.render(self.translate(self.state.language)),
+            "language": self.state.language,
+        }
+
+
+def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: str = "script") -> None:
+    """Drive `kiosk` from script lines (see `kiosk.script`), emitting outcomes.
+
+    A bad line raises `ScriptError` naming it; what came before stays done.
+    """
+    from kiosk.script import parse_line
+
+    for number, text in enumerate(lines, start=1):
+        command = parse_line(number, text.rstrip("\n"), source)
+        if command is None:
+            continue
+        line = command.text.strip()
+        outcomes: list[dict | None] = []
+        if command.verb == "at":
+            clock.set(command.arg)
+            outcomes.append(kiosk.tick(clock.now(), line))
+        elif command.verb == "wait":
+            remaining = command.arg
+            # Tick once a second, as the real loop does, so that timeouts
+            # fire at the moment they would on a kiosk.
+            while remaining > 0:
+                stride = min(1.0, remaining) if command.arg <= 3600 else min(60.0, remaining)
+                clock.advance(stride)
+                remaining -= stride
+                outcomes.append(kiosk.tick(clock.now(), line))
+        elif command.verb == "tap":
+            outcomes.append(kiosk.tap(command.arg, clock.now(), line))
+        elif command.verb == "scan":
+            outcomes.append(kiosk.scan(command.arg, clock.now(), line))
+        elif command.verb == "press":
+            outcomes.append(kiosk.press(command.arg, clock.now(), line))
+        elif command.verb == "reader":
+            outcomes.append(kiosk.reader_fault("script", clock.now(), line) if command.arg == "fail"
+                            else kiosk.reader_ok(clock.now(), line))
+        elif command.verb == "door":
+            outcomes.append(kiosk.door(command.arg == "open", clock.now(), line))
+        for outcome in outcomes:
+            if outcome is not None:
+                emit(outcome)

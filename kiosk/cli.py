@@ -1,0 +1,143 @@
+"""The `kiosk` command: a thin shell over the library.
+
+Each command opens the database, calls one library function and turns the
+library's errors into a clear message and a non-zero exit status. Other
+parts register their commands here with `main.add_command`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk import store
+from kiosk.config import load_config
+from kiosk.errors import KioskError
+
+DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
+CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                      help="The config file (default: $KIOSK_CONFIG, else built-in defaults).")
+
+
+def fail(message: str, status: int = 1):
+    click.echo(f"kiosk: {message}", err=True)
+    sys.exit(status)
+
+
+def open_existing(db_path: str):
+    if not Path(db_path).exists():
+        fail(f"{db_path}: no such database (create it with: kiosk init --db {db_path})")
+    return store.open_db(db_path)
+
+
+class KioskGroup(click.Group):
+    """Turns any `KioskError` into a one-line message and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KioskError as exc:
+            fail(str(exc))
+
+
+@click.group(cls=KioskGroup)
+def main():
+    """The school library self-service kiosk."""
+
+
+@main.command()
+@DB
+@click.option("--kiosk-id", default=None, help="This kiosk's id (letters, digits, '-', '_', '.').")
+def init(db_path, kiosk_id):
+    """Create the kiosk's database (safe to run again)."""
+    if kiosk_id is not None and (not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id)):
+        fail(f"--kiosk-id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    db = store.init_db(db_path, kiosk_id)
+    click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
+
+
+@main.group(name="import", cls=KioskGroup)
+def import_():
+    """Import patrons or items from CSV (all or nothing)."""
+
+
+def _import(kind: str, csv_path: str, db_path: str):
+    from kiosk import imports
+
+    db = open_existing(db_path)
+    try:
+        data = Path(csv_path).read_bytes()
+    except OSError as exc:
+        fail(f"{csv_path}: cannot read: {exc.strerror}")
+    text = imports.decode(data, csv_path)
+    patron_uids, item_uids = store.uids_in_use(db, "patrons"), store.uids_in_use(db, "items")
+    if kind == "patrons":
+        rows = imports.parse_patrons(text, csv_path, patron_uids, item_uids)
+        store.save_patrons(db, rows)
+    else:
+        rows = imports.parse_items(text, csv_path, item_uids, patron_uids)
+        store.save_items(db, rows)
+    click.echo(f"{csv_path}: imported {len(rows)} {kind}")
+
+
+@import_.command()
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@DB
+def patrons(csv_path, db_path):
+    """Patrons: id,name,type,class,card_uid,status,expires."""
+    _import("patrons", csv_path, db_path)
+
+
+@import_.command()
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@DB
+def items(csv_path, db_path):
+    """Items: id,title,author,call_number,tag_uid,barcode,home,status."""
+    _import("items", csv_path, db_path)
+
+
+@main.command()
+@click.argument("script", type=click.Path(dir_okay=False, allow_dash=True))
+@DB
+@CONFIG
+def simulate(script, db_path, config_path):
+    """Run the kiosk headless from a script; one JSON line per outcome."""
+    from hardware.fake import FakeLights, FakeLock, FakeSounder
+    from kiosk.app import Kiosk, run_script
+    from kiosk.clock import ScriptClock
+
+    config = load_config(config_path)
+    db = store.init_db(db_path)
+    try:
+        handle = sys.stdin if script == "-" else open(script, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{script}: cannot read: {exc.strerror}")
+    clock = ScriptClock(db)
+    kiosk = Kiosk(db, config, clock, lights=FakeLights(), sounder=FakeSounder(), lock=FakeLock())
+
+    def emit(outcome: dict) -> None:
+        click.echo(json.dumps(outcome, ensure_ascii=False))
+        sys.stdout.flush()
+
+    with handle:
+        run_script(kiosk, clock, handle, emit, source=script)
+
+
+@main.command(name="log")
+@DB
+def log_(db_path):
+    """The kiosk's log as JSON lines."""
+    db = open_existing(db_path)
+    for record in store.iter_log(db):
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@main.command()
+@DB
+def status(db_path):
+    """Counts, pending records, last sync and last error, as JSON."""
+    db = open_existing(db_path)
+    click.echo(json.dumps(store.status(db), ensure_ascii=False, indent=2))

@@ -1,0 +1,159 @@
+"""Reading patrons and items from CSV: all or nothing, every bad row named.
+
+Pure: the caller reads the file and passes the UIDs already in use, and
+saves the result in one transaction. The kiosk's `kiosk import` and the
+central store's `kiosk-central import` (and its web page) share these rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from kiosk.errors import BadUid, ImportRejected
+from kiosk.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
+
+PATRON_COLUMNS = ("id", "name", "type", "class", "card_uid", "status", "expires")
+ITEM_COLUMNS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
+
+
+def decode(data: bytes, source: str) -> str:
+    """CSV bytes as text: UTF-8, with or without the BOM spreadsheets add."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(source, [f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8"]) from None
+
+
+def _rows(text: str, source: str, columns: tuple[str, ...]):
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise ImportRejected(source, ["the file is empty: expected a header line " + ",".join(columns)])
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ImportRejected(source, [f"line 1: the header lacks column(s) {', '.join(missing)}; "
+                                      f"expected {','.join(columns)}"])
+    reader.fieldnames = header
+    line = reader.line_num
+    for row in reader:
+        start, line = line + 1, reader.line_num
+        if None in row:
+            yield start, None
+            continue
+        values = {k: (v or "").strip() for k, v in row.items() if k in columns}
+        if not any(values.values()):
+            continue
+        yield start, values
+
+
+def _uid(value: str, column: str, problems: list[str], where: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalize_uid(value)
+    except BadUid as exc:
+        problems.append(f"{where}: {column}: {exc}")
+        return None
+
+
+def _check_uids(found: list[tuple[int, str, str | None]], same_table: dict[str, str], other_table: dict[str, str],
+                other_name: str, column: str, problems: list[str], source_ids: set[str]) -> None:
+    seen: dict[str, tuple[int, str]] = {}
+    for line, row_id, uid in found:
+        if uid is None:
+            continue
+        if uid in seen:
+            problems.append(f"line {line}: {column} {uid} is also on line {seen[uid][0]}")
+            continue
+        seen[uid] = (line, row_id)
+        if uid in other_table:
+            problems.append(f"line {line}: {column} {uid} is already the tag of {other_name} {other_table[uid]}")
+        owner = same_table.get(uid)
+        if owner is not None and owner != row_id and owner not in source_ids:
+            problems.append(f"line {line}: {column} {uid} already belongs to {owner}")
+
+
+def parse_patrons(text: str, source: str, patron_uids: dict[str, str] | None = None,
+                  item_uids: dict[str, str] | None = None) -> list[Patron]:
+    """Patrons from CSV text, or `ImportRejected` naming every bad row.
+
+    `patron_uids` and `item_uids` map the UIDs already in use to their
+    owners, so that a card never takes a UID a book has, nor another card's.
+    """
+    problems: list[str] = []
+    patrons: list[Patron] = []
+    lines: dict[str, int] = {}
+    uids: list[tuple[int, str, str | None]] = []
+    for line, row in _rows(text, source, PATRON_COLUMNS):
+        where = f"line {line}"
+        if row is None:
+            problems.append(f"{where}: more fields than the header has columns")
+            continue
+        before = len(problems)
+        if not row["id"]:
+            problems.append(f"{where}: id is missing")
+        elif row["id"] in lines:
+            problems.append(f"{where}: id {row['id']} is also on line {lines[row['id']]}")
+        if not row["name"]:
+            problems.append(f"{where}: name is missing")
+        ptype = row["type"].lower() or "student"
+        if ptype not in PATRON_TYPES:
+            problems.append(f"{where}: type {row['type']!r} is not one of {', '.join(PATRON_TYPES)}")
+        status = row["status"].lower() or "active"
+        if status not in PATRON_STATUSES:
+            problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(PATRON_STATUSES)}")
+        expires = None
+        if row["expires"]:
+            try:
+                expires = date.fromisoformat(row["expires"])
+            except ValueError:
+                problems.append(f"{where}: expires {row['expires']!r} is not a date like 2027-07-31")
+        uid = _uid(row["card_uid"], "card_uid", problems, where)
+        if row["id"] and row["id"] not in lines:
+            lines[row["id"]] = line
+        uids.append((line, row["id"], uid))
+        if len(problems) == before:
+            patrons.append(Patron(id=row["id"], name=row["name"], type=ptype, class_name=row["class"],
+                                  card_uid=uid, status=status, expires=expires))
+    _check_uids(uids, patron_uids or {}, item_uids or {}, "item", "card_uid", problems, set(lines))
+    if problems:
+        raise ImportRejected(source, problems)
+    return patrons
+
+
+def parse_items(text: str, source: str, item_uids: dict[str, str] | None = None,
+                patron_uids: dict[str, str] | None = None) -> list[Item]:
+    """Items from CSV text, or `ImportRejected` naming every bad row."""
+    problems: list[str] = []
+    items: list[Item] = []
+    lines: dict[str, int] = {}
+    uids: list[tuple[int, str, str | None]] = []
+    for line, row in _rows(text, source, ITEM_COLUMNS):
+        where = f"line {line}"
+        if row is None:
+            problems.append(f"{where}: more fields than the header has columns")
+            continue
+        before = len(problems)
+        if not row["id"]:
+            problems.append(f"{where}: id is missing")
+        elif row["id"] in lines:
+            problems.append(f"{where}: id {row['id']} is also on line {lines[row['id']]}")
+        if not row["title"]:
+            problems.append(f"{where}: title is missing")
+        status = row["status"].lower() or "available"
+        if status not in ITEM_STATUSES:
+            problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(ITEM_STATUSES)}")
+        uid = _uid(row["tag_uid"], "tag_uid", problems, where)
+        if row["id"] and row["id"] not in lines:
+            lines[row["id"]] = line
+        uids.append((line, row["id"], uid))
+        if len(problems) == before:
+            items.append(Item(id=row["id"], title=row["title"], author=row["author"],
+                              call_number=row["call_number"], tag_uid=uid, barcode=row["barcode"] or None,
+                              home=row["home"], status=status))
+    _check_uids(uids, item_uids or {}, patron_uids or {}, "patron", "tag_uid", problems, set(lines))
+    if problems:
+        raise ImportRejected(source, problems)
+    return items

@@ -1,0 +1,91 @@
+"""The scripted kiosk's input: one event a line, read one line at a time.
+
+    at 2026-11-23T09:00:00+08:00   set the clock
+    wait 25                        let time pass (seconds)
+    tap 04A1B2C3                   a tag on the reader
+    scan 9780141365466             a barcode from the scanner
+    press done                     a button (done, help, lang, inventory, sync, exit, back)
+    reader fail | reader ok        the reader stops / starts answering
+    door open | door close         the cabinet door switch
+    # a comment (also after a command)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from kiosk.errors import BadUid, ScriptError
+from kiosk.events import BUTTONS
+from kiosk.model import normalize_uid
+
+MAX_WAIT = 366 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Command:
+    """One script line: `verb` and its argument, with where it came from."""
+
+    line: int
+    text: str
+    verb: str
+    arg: object = None
+
+
+def parse_line(number: int, text: str, source: str = "script") -> Command | None:
+    """The command on one line, None for a blank or comment line."""
+    body = text.split("#", 1)[0].strip()
+    if not body:
+        return None
+    where = f"{source}: line {number}"
+    verb, _, arg = body.partition(" ")
+    verb, arg = verb.lower(), arg.strip()
+
+    def need(what: str):
+        if not arg:
+            raise ScriptError(f"{where}: '{verb}' needs {what}: {text.strip()!r}")
+
+    if verb == "at":
+        need("a date and time like 2026-11-23T09:00:00+08:00")
+        try:
+            when = datetime.fromisoformat(arg)
+        except ValueError:
+            raise ScriptError(f"{where}: {arg!r} is not a date and time like 2026-11-23T09:00:00+08:00") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return Command(number, text, "at", when)
+    if verb == "wait":
+        need("a number of seconds")
+        try:
+            seconds = float(arg)
+        except ValueError:
+            raise ScriptError(f"{where}: wait {arg!r} is not a number of seconds") from None
+        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_WAIT:
+            raise ScriptError(f"{where}: wait {arg!r} must be between 0 and {MAX_WAIT} seconds")
+        return Command(number, text, "wait", seconds)
+    if verb == "tap":
+        need("a tag UID")
+        try:
+            return Command(number, text, "tap", normalize_uid(arg))
+        except BadUid as exc:
+            raise ScriptError(f"{where}: {exc}") from None
+    if verb == "scan":
+        need("a barcode")
+        if len(arg) > 64 or not arg.isprintable() or " " in arg:
+            raise ScriptError(f"{where}: {arg!r} is not a barcode (up to 64 characters, no spaces)")
+        return Command(number, text, "scan", arg)
+    if verb == "press":
+        need("a button")
+        if arg.lower() not in BUTTONS:
+            raise ScriptError(f"{where}: no button {arg!r}; buttons are {', '.join(BUTTONS)}")
+        return Command(number, text, "press", arg.lower())
+    if verb == "reader":
+        if arg not in ("fail", "ok"):
+            raise ScriptError(f"{where}: 'reader' takes 'fail' or 'ok', not {arg!r}")
+        return Command(number, text, "reader", arg)
+    if verb == "door":
+        if arg not in ("open", "close"):
+            raise ScriptError(f"{where}: 'door' takes 'open' or 'close', not {arg!r}")
+        return Command(number, text, "door", arg)
+    raise ScriptError(f"{where}: unknown command {verb!r}; expected at, wait, tap, scan, press, reader, door")

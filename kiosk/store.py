@@ -1,0 +1,319 @@
+"""The kiosk's local store: SQLite through sqlite-utils, durable per record.
+
+WAL and `synchronous=FULL`: a record is on disk when `append_records`
+returns, before anything is shown or signalled. The tables are those of
+docs/design.md. Lookups return `kiosk.model` objects; the log is dicts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from kiosk.config import parse_policy, policy_to_table
+from kiosk.errors import KioskError
+from kiosk.events import Record
+from kiosk.model import Item, Loan, Patron, Policy
+
+migrations = Migrations("kiosk")
+
+LOG_COLUMNS = (
+    "kiosk_id", "seq", "kind", "at", "trusted", "boot_id", "monotonic",
+    "patron_id", "item_id", "details", "flagged",
+)
+
+
+@migrations(name="0001_tables")
+def _tables(db: sqlite_utils.Database) -> None:
+    db["patrons"].create(
+        {"id": str, "name": str, "type": str, "class_name": str, "card_uid": str, "status": str, "expires": str},
+        pk="id",
+    )
+    db["items"].create(
+        {"id": str, "title": str, "author": str, "call_number": str, "tag_uid": str, "barcode": str,
+         "home": str, "status": str},
+        pk="id",
+    )
+    db["loans"].create(
+        {"item_id": str, "patron_id": str, "due": str, "checked_out": str, "renewals": int,
+         "kiosk_id": str, "seq": int},
+        pk="item_id",
+    )
+    db["log"].create(
+        {"kiosk_id": str, "seq": int, "kind": str, "at": str, "trusted": int, "boot_id": str,
+         "monotonic": float, "patron_id": str, "item_id": str, "details": str, "flagged": int},
+        pk=("kiosk_id", "seq"),
+        not_null={"kind", "at"},
+    )
+    db["rules"].create({"key": str, "value": str}, pk="key")
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.execute("CREATE UNIQUE INDEX patrons_card_uid ON patrons(card_uid) WHERE card_uid IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX items_tag_uid ON items(tag_uid) WHERE tag_uid IS NOT NULL")
+    db.execute("CREATE INDEX items_barcode ON items(barcode)")
+    db.execute("CREATE INDEX loans_patron ON loans(patron_id)")
+
+
+class StoreError(KioskError):
+    """The local store cannot be used as asked."""
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the kiosk's database, durable and migrated."""
+    db = sqlite_utils.Database(str(path))
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    migrations.apply(db)
+    return db
+
+
+def init_db(path: str | Path, kiosk_id: str | None = None) -> sqlite_utils.Database:
+    """Create the database; a kiosk id, once set, never changes."""
+    db = open_db(path)
+    current = get_meta(db, "kiosk_id")
+    if kiosk_id and current and current != kiosk_id:
+        raise StoreError(f"{path}: belongs to kiosk {current!r}, not {kiosk_id!r}")
+    if kiosk_id and not current:
+        set_meta(db, kiosk_id=kiosk_id)
+    return db
+
+
+# ------------------------------------------------------------ meta and rules
+
+
+def get_meta(db, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(db, **values: Any) -> None:
+    """Set meta keys in one transaction (None deletes a key)."""
+    with db.atomic():
+        for key, value in values.items():
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", [key])
+            else:
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, str(value)])
+
+
+def load_policy(db, fallback: Policy) -> Policy:
+    """The rules pulled from the central store, else `fallback` (the config's)."""
+    row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
+    if not row:
+        return fallback
+    return parse_policy(json.loads(row[0]), "central rules")
+
+
+def save_policy(db, policy: Policy) -> None:
+    with db.atomic():
+        db.execute("INSERT OR REPLACE INTO rules(key, value) VALUES ('policy', ?)",
+                   [json.dumps(policy_to_table(policy))])
+
+
+# ------------------------------------------------------------ lookups
+
+
+def _patron(row) -> Patron:
+    return Patron(
+        id=row["id"], name=row["name"], type=row["type"] or "student", class_name=row["class_name"] or "",
+        card_uid=row["card_uid"], status=row["status"] or "active",
+        expires=date.fromisoformat(row["expires"]) if row["expires"] else None,
+    )
+
+
+def _item(row) -> Item:
+    return Item(
+        id=row["id"], title=row["title"], author=row["author"] or "", call_number=row["call_number"] or "",
+        tag_uid=row["tag_uid"], barcode=row["barcode"], home=row["home"] or "", status=row["status"] or "available",
+    )
+
+
+def _loan(row) -> Loan:
+    return Loan(
+        item_id=row["item_id"], patron_id=row["patron_id"], due=date.fromisoformat(row["due"]),
+        checked_out=datetime.fromisoformat(row["checked_out"]), renewals=row["renewals"] or 0,
+        title=row["title"] or "",
+    )
+
+
+def _one(db, sql: str, params) -> dict | None:
+    rows = list(db.query(sql, params))
+    return rows[0] if rows else None
+
+
+def patron_by_uid(db, uid: str) -> Patron | None:
+    row = _one(db, "SELECT * FROM patrons WHERE card_uid = ?", [uid])
+    return _patron(row) if row else None
+
+
+def patron_by_id(db, patron_id: str) -> Patron | None:
+    row = _one(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
+    return _patron(row) if row else None
+
+
+def item_by_uid(db, uid: str) -> Item | None:
+    row = _one(db, "SELECT * FROM items WHERE tag_uid = ?", [uid])
+    return _item(row) if row else None
+
+
+def item_by_barcode(db, barcode: str) -> Item | None:
+    row = _one(db, "SELECT * FROM items WHERE barcode = ? ORDER BY id LIMIT 1", [barcode])
+    return _item(row) if row else None
+
+
+_LOANS = "SELECT loans.*, items.title AS title FROM loans LEFT JOIN items ON items.id = loans.item_id"
+
+
+def loans_of(db, patron_id: str) -> tuple[Loan, ...]:
+    """A patron's current loans, with titles, soonest due first."""
+    rows = db.query(_LOANS + " WHERE loans.patron_id = ? ORDER BY due, item_id", [patron_id])
+    return tuple(_loan(r) for r in rows)
+
+
+def loan_of(db, item_id: str) -> Loan | None:
+    row = _one(db, _LOANS + " WHERE loans.item_id = ?", [item_id])
+    return _loan(row) if row else None
+
+
+# ------------------------------------------------------------ the log
+
+
+def last_seq(db, kiosk_id: str) -> int:
+    row = db.execute("SELECT MAX(seq) FROM log WHERE kiosk_id = ?", [kiosk_id]).fetchone()
+    return row[0] or 0
+
+
+def append_records(db, kiosk_id: str, records: Iterable[Record], stamp: dict[str, Any]) -> list[int]:
+    """Append `records` to the log and apply them to `loans`, in ONE transaction.
+
+    `stamp` carries `at` (ISO time), `trusted`, `boot_id` and `monotonic`
+    from `kiosk.clock`. Returns the sequence numbers given, in order.
+    """
+    records = list(records)
+    if not records:
+        return []
+    seqs = []
+    with db.atomic():
+        for record in records:
+            # The INSERT is the transaction's first statement, so it takes the
+            # write lock before the sequence number is read: the sync process
+            # writing meanwhile can only make us wait, never fail.
+            db.execute(
+                "INSERT INTO log(kiosk_id, seq, kind, at, trusted, boot_id, monotonic, patron_id, item_id,"
+                " details, flagged) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM log WHERE kiosk_id = ?),"
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [kiosk_id, kiosk_id, record.kind, stamp["at"], int(bool(stamp["trusted"])), stamp["boot_id"],
+                 stamp["monotonic"], record.patron_id, record.item_id,
+                 json.dumps(record.details, sort_keys=True, ensure_ascii=False), int(record.flagged)],
+            )
+            seq = last_seq(db, kiosk_id)
+            _apply(db, kiosk_id, seq, record, stamp["at"])
+            seqs.append(seq)
+        if stamp["trusted"]:
+            # The floor for untrusted times after a reboot without network.
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_trusted_at', ?)", [stamp["at"]])
+    return seqs
+
+
+def _apply(db, kiosk_id: str, seq: int, record: Record, at: str) -> None:
+    """What a record does to the current loans."""
+    if record.kind == "checkout":
+        db.execute(
+            "INSERT OR REPLACE INTO loans(item_id, patron_id, due, checked_out, renewals, kiosk_id, seq)"
+            " VALUES (?, ?, ?, ?, 0, ?, ?)",
+            [record.item_id, record.patron_id, record.details["due"], at, kiosk_id, seq],
+        )
+    elif record.kind == "return":
+        db.execute("DELETE FROM loans WHERE item_id = ?", [record.item_id])
+    elif record.kind == "renew":
+        db.execute(
+            "UPDATE loans SET due = ?, renewals = ?, kiosk_id = ?, seq = ? WHERE item_id = ?",
+            [record.details["due"], record.details.get("renewals", 1), kiosk_id, seq, record.item_id],
+        )
+
+
+def _log_row(row: dict) -> dict:
+    out = dict(row)
+    out["details"] = json.loads(out["details"] or "{}")
+    out["trusted"] = bool(out["trusted"])
+    out["flagged"] = bool(out["flagged"])
+    return out
+
+
+def iter_log(db, after_seq: int = 0, limit: int | None = None) -> Iterator[dict]:
+    """The log in sequence order, as dicts (details parsed)."""
+    sql = "SELECT * FROM log WHERE seq > ? ORDER BY kiosk_id, seq"
+    params: list[Any] = [after_seq]
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for row in db.query(sql, params):
+        yield _log_row(row)
+
+
+def pending_count(db) -> int:
+    """Records not yet acknowledged by the central store."""
+    pushed = int(get_meta(db, "pushed_seq", "0"))
+    return db.execute("SELECT COUNT(*) FROM log WHERE seq > ?", [pushed]).fetchone()[0]
+
+
+def status(db) -> dict[str, Any]:
+    """Counts, pending records, last sync and last error, for `kiosk status`."""
+    count = lambda table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: E731
+    return {
+        "kiosk_id": get_meta(db, "kiosk_id"),
+        "patrons": count("patrons"),
+        "items": count("items"),
+        "loans": count("loans"),
+        "records": count("log"),
+        "flagged": db.execute("SELECT COUNT(*) FROM log WHERE flagged").fetchone()[0],
+        "pending": pending_count(db),
+        "last_sync": get_meta(db, "last_sync"),
+        "last_error": get_meta(db, "last_error"),
+        "clock_trusted_at": get_meta(db, "last_trusted_at"),
+    }
+
+
+# ------------------------------------------------------------ imports
+
+
+def patron_row(p: Patron) -> dict:
+    return {"id": p.id, "name": p.name, "type": p.type, "class_name": p.class_name, "card_uid": p.card_uid,
+            "status": p.status, "expires": p.expires.isoformat() if p.expires else None}
+
+
+def item_row(i: Item) -> dict:
+    return {"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number,
+            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status}
+
+
+def uids_in_use(db, table: str) -> dict[str, str]:
+    """UID -> owner id for `patrons` (card UIDs) or `items` (tag UIDs)."""
+    column = "card_uid" if table == "patrons" else "tag_uid"
+    return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
+
+
+def save_patrons(db, patrons: list[Patron]) -> None:
+    """Insert or update patrons by id, all in one transaction."""
+    with db.atomic():
+        ids = [p.id for p in patrons]
+        # Clear the UIDs first so that two patrons may swap cards in one file.
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            db.execute(f"UPDATE patrons SET card_uid = NULL WHERE id IN ({','.join('?' * len(part))})", part)
+        db["patrons"].upsert_all((patron_row(p) for p in patrons), pk="id")
+
+
+def save_items(db, items: list[Item]) -> None:
+    """Insert or update items by id, all in one transaction."""
+    with db.atomic():
+        ids = [i.id for i in items]
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            db.execute(f"UPDATE items SET tag_uid = NULL WHERE id IN ({','.join('?' * len(part))})", part)
+        db["items"].upsert_all((item_row(i) for i in items), pk="id")
