@@ -141,3 +141,7 @@ def status(db_path):
     """Counts, pending records, last sync and last error, as JSON."""
     db = open_existing(db_path)
     click.echo(json.dumps(store.status(db), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
