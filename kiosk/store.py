@@ -44,11 +44,12 @@ def _tables(db: sqlite_utils.Database) -> None:
          "kiosk_id": str, "seq": int},
         pk="item_id",
     )
-    db["log"].create(
-        {"kiosk_id": str, "seq": int, "kind": str, "at": str, "trusted": int, "boot_id": str,
-         "monotonic": float, "patron_id": str, "item_id": str, "details": str, "flagged": int},
-        pk=("kiosk_id", "seq"),
-        not_null={"kind", "at"},
+    # WITHOUT ROWID: the log is one b-tree keyed by its identity, so an
+    # append writes the same few pages however long the log grows.
+    db.execute(
+        "CREATE TABLE log (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL,"
+        " trusted INTEGER, boot_id TEXT, monotonic REAL, patron_id TEXT, item_id TEXT, details TEXT,"
+        " flagged INTEGER, PRIMARY KEY (kiosk_id, seq)) WITHOUT ROWID"
     )
     db["rules"].create({"key": str, "value": str}, pk="key")
     db["meta"].create({"key": str, "value": str}, pk="key")
@@ -203,15 +204,14 @@ def append_records(db, kiosk_id: str, records: Iterable[Record], stamp: dict[str
             # The INSERT is the transaction's first statement, so it takes the
             # write lock before the sequence number is read: the sync process
             # writing meanwhile can only make us wait, never fail.
-            db.execute(
+            seq = db.execute(
                 "INSERT INTO log(kiosk_id, seq, kind, at, trusted, boot_id, monotonic, patron_id, item_id,"
                 " details, flagged) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM log WHERE kiosk_id = ?),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
                 [kiosk_id, kiosk_id, record.kind, stamp["at"], int(bool(stamp["trusted"])), stamp["boot_id"],
                  stamp["monotonic"], record.patron_id, record.item_id,
                  json.dumps(record.details, sort_keys=True, ensure_ascii=False), int(record.flagged)],
-            )
-            seq = last_seq(db, kiosk_id)
+            ).fetchone()[0]
             _apply(db, kiosk_id, seq, record, stamp["at"])
             seqs.append(seq)
         if stamp["trusted"]:
@@ -257,9 +257,15 @@ def iter_log(db, after_seq: int = 0, limit: int | None = None) -> Iterator[dict]
 
 
 def pending_count(db) -> int:
-    """Records not yet acknowledged by the central store."""
-    pushed = int(get_meta(db, "pushed_seq", "0"))
-    return db.execute("SELECT COUNT(*) FROM log WHERE seq > ?", [pushed]).fetchone()[0]
+    """Records not yet acknowledged by the central store.
+
+    Sequence numbers have no gaps, so this is a subtraction, not a count:
+    the idle screen asks for it often and the log only grows.
+    """
+    kiosk_id = get_meta(db, "kiosk_id")
+    if kiosk_id is None:
+        return 0
+    return max(0, last_seq(db, kiosk_id) - int(get_meta(db, "pushed_seq", "0")))
 
 
 def status(db) -> dict[str, Any]:
