@@ -102,10 +102,13 @@ uid_of() { awk -F: -v u="$1" '$1 == u { print $3 }' "$(at /etc/passwd)"; }
 gid_of() { awk -F: -v g="$1" '$1 == g { print $3 }' "$(at /etc/group)"; }
 
 ensure_user() {
-    local user=$1 home=$2; shift 2
+    local user=$1 home=$2 comment=$3; shift 3
     if ! has_user "$user"; then
-        useradd "${PREFIX[@]}" --system --user-group --home-dir "$home" --no-create-home \
-            --shell /usr/sbin/nologin --comment "Library kiosk" "$user"
+        # Its own group, or the one of its name left from an earlier install.
+        local group_option=(--user-group)
+        if has_group "$user"; then group_option=(--gid "$user"); fi
+        useradd "${PREFIX[@]}" --system "${group_option[@]}" --home-dir "$home" --no-create-home \
+            --shell /usr/sbin/nologin --comment "$comment" "$user"
         changed "created user $user"
     fi
     local group
@@ -319,13 +322,13 @@ install_debian_packages
 units=()
 commands=()
 if [ "$KIOSK" = 1 ]; then
-    ensure_user kiosk "$KIOSK_STATE" spi gpio video input
+    ensure_user kiosk "$KIOSK_STATE" "Library kiosk" spi gpio video input
     enable_spi
     units+=(kiosk.service kiosk-sync.service)
     commands+=(kiosk)
 fi
 if [ "$CENTRAL" = 1 ]; then
-    ensure_user kiosk-central "$CENTRAL_STATE"
+    ensure_user kiosk-central "$CENTRAL_STATE" "Library kiosk central store"
     units+=(kiosk-central.service)
     commands+=(kiosk-central)
 fi

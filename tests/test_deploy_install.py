@@ -34,12 +34,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def seed_root(root: Path, model: str | None, boot_config: str | None) -> None:
+def seed_root(root: Path, model: str | None, boot_config: str | None, groups: str = "") -> None:
     etc = root / "etc"
     etc.mkdir(parents=True)
     (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
     # video exists on every Debian; spi, gpio and input are left to the script.
-    (etc / "group").write_text("root:x:0:\nvideo:x:44:\nnogroup:x:65534:\n")
+    (etc / "group").write_text("root:x:0:\nvideo:x:44:\nnogroup:x:65534:\n" + groups)
     (etc / "shadow").write_text("root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n")
     (etc / "gshadow").write_text("root:*::\nvideo:*::\nnogroup:*::\n")
     for name in ("shadow", "gshadow"):
@@ -74,12 +74,12 @@ def run_install(script: Path, root: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
-def install_into(factory, name, args, model=None, boot_config=None):
+def install_into(factory, name, args, model=None, boot_config=None, groups=""):
     base = factory.mktemp(name)
     root, src = base / "root", base / "src"
     root.mkdir()
     src.mkdir()
-    seed_root(root, model, boot_config)
+    seed_root(root, model, boot_config, groups)
     script = snapshot_source(src)
     result = run_install(script, root, *args)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -100,8 +100,10 @@ def both(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def kiosk_only(tmp_path_factory):
-    """A Pi 4 kiosk whose image has no boot config the script can find."""
-    return install_into(tmp_path_factory, "kiosk", [], model="Raspberry Pi 4 Model B Rev 1.5")
+    """A Pi 4 kiosk whose image has no boot config the script can find, and a
+    group `kiosk` left from an earlier install."""
+    return install_into(tmp_path_factory, "kiosk", [], model="Raspberry Pi 4 Model B Rev 1.5",
+                        groups="kiosk:x:990:\n")
 
 
 @pytest.fixture(scope="module")
@@ -343,6 +345,7 @@ def test_pi4_kiosk_gets_rpi_gpio_and_is_told_how_to_enable_spi(kiosk_only):
     assert "raspi-config nonint do_spi 0" in out
     assert not (root / "etc/systemd/system/kiosk-central.service").exists()
     assert "kiosk-central" not in accounts(root, "passwd")
+    assert accounts(root, "passwd")["kiosk"][3] == "990"
     assert verify(root, "kiosk.service") == ""
 
 
