@@ -112,3 +112,11 @@ class DoorSwitch(Device):
     def _changed(self, is_open: bool) -> None:
         if self.when_changed:
             self.when_changed(is_open)
+
+
+class HardwareError(Exception):
+    """Root of the errors raised by drivers."""
+
+
+class ReaderError(HardwareError, IOError):
+    """The reader or a tag did not answer as it must (no card, cut-off read, timeout)."""
