@@ -7,6 +7,8 @@ Like gpiozero's mock pins, they have test hooks (`FakeReader.tap`,
 
 from __future__ import annotations
 
+import threading
+
 from hardware.base import LIGHT_PATTERNS, SOUNDS, Buttons, DoorSwitch, Lights, Lock, Reader, Sounder
 
 
@@ -57,15 +59,27 @@ class FakeSounder(Sounder):
 
 
 class FakeLock(Lock):
-    """Records openings; `is_open` until `elapse()` or `close()`."""
+    """Records openings; `is_open` until `elapse()` or `close()`.
 
-    def __init__(self):
+    With `auto_close`, the opening time really runs out (a timer calls
+    `elapse()`), as a person watching `kiosk hw-test` would expect.
+    """
+
+    def __init__(self, auto_close: bool = False):
         self.history: list[tuple[str, float]] = []
         self._open = False
+        self.auto_close = auto_close
+        self._timer: threading.Timer | None = None
 
     def open_for(self, seconds: float) -> None:
         self.history.append(("open", seconds))
         self._open = True
+        if self.auto_close:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(seconds, self.elapse)
+            self._timer.daemon = True
+            self._timer.start()
 
     def elapse(self) -> None:
         """The opening time ran out."""
@@ -78,6 +92,8 @@ class FakeLock(Lock):
         return self._open
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         self.elapse()
         super().close()
 

@@ -143,5 +143,10 @@ def status(db_path):
     click.echo(json.dumps(store.status(db), ensure_ascii=False, indent=2))
 
 
+from kiosk.hwtest import hw_test  # noqa: E402
+
+main.add_command(hw_test)
+
+
 if __name__ == "__main__":
     main()
