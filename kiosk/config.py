@@ -147,6 +147,8 @@ def _hardware(path, table) -> HardwareSection:
     p = _Reader(path, "hardware.pins", raw_pins)
     for name in list(p.table):
         value = p.table.pop(name)
+        if value is False and name.startswith("button_"):
+            value = None  # a button that is not fitted
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 27
         ):

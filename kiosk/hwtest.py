@@ -74,11 +74,15 @@ class Check:
 
     def lights(self) -> None:
         lights = self.devices.lights
-        for pattern, text in (("ok", "Green LED on"), ("error", "Red LED on"), ("fault", "Red LED blinking")):
-            self.out(f"{text} for {self.pause:g} s")
+        # Blinking is given two steps' time to show; a short dark gap between
+        # patterns lets a person tell one from the next.
+        for pattern, text, steps in (("ok", "Green LED on", 1), ("error", "Red LED on", 1),
+                                     ("fault", "Red LED blinking", 2)):
+            self.out(f"{text} for {self.pause * steps:g} s")
             lights.show(pattern)
-            time.sleep(self.pause)
-        lights.show("off")
+            time.sleep(self.pause * steps)
+            lights.show("off")
+            time.sleep(self.pause / 2)
 
     def buzzer(self) -> None:
         self.out("Buzzer: one short beep")

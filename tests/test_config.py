@@ -38,6 +38,7 @@ has_lock = true
 [hardware.pins]
 green_led = 5
 button_done = 17
+button_lang = false
 [policy]
 block_overdue_days = 7
 closed_weekdays = ["sun"]
@@ -50,6 +51,7 @@ token = "abc"
 """))
     assert config.kiosk.language == "zh_CN"
     assert config.hardware.pins["green_led"] == 5 and config.hardware.has_lock
+    assert config.hardware.pins["button_lang"] is None  # not fitted
     assert config.policy.rule_for("teacher").loan_days == 21
     assert config.policy.closed_weekdays == (6,)
     assert config.central.url == "https://library.school.example"
@@ -67,6 +69,7 @@ token = "abc"
         ('[hardware]\ndriver = "pi"\n', "[hardware] driver"),
         ("[hardware.pins]\ngreen_led = 40\n", "[hardware.pins] green_led"),
         ("[hardware.pins]\ngreen_led = 17\nred_led = 17\n", "[hardware.pins]"),
+        ("[hardware.pins]\ngreen_led = false\n", "[hardware.pins] green_led"),
         ("[policy.student]\nmax_loans = -1\n", "[policy.student] max_loans"),
         ('[policy]\nholidays = ["Christmas"]\n', "[policy] holidays"),
         ('[policy]\nclosed_weekdays = ["caturday"]\n', "[policy] closed_weekdays"),
