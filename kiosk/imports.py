@@ -75,6 +75,67 @@ def _check_uids(found: list[tuple[int, str, str | None]], same_table: dict[str, 
             problems.append(f"line {line}: {column} {uid} already belongs to {owner}")
 
 
+def _parse(text: str, source: str, columns, required: str, uid_column: str, build,
+           same_uids: dict[str, str], other_uids: dict[str, str], other_name: str) -> list:
+    """The checks every import shares: ids, the `required` column and UIDs.
+
+    `build(row, where, uid, problems)` checks the table's own columns and
+    returns the parsed row; it is kept only if it added no problem.
+    """
+    problems: list[str] = []
+    parsed: list = []
+    lines: dict[str, int] = {}
+    uids: list[tuple[int, str, str | None]] = []
+    for line, row in _rows(text, source, columns):
+        where = f"line {line}"
+        if row is None:
+            problems.append(f"{where}: more fields than the header has columns")
+            continue
+        before = len(problems)
+        if not row["id"]:
+            problems.append(f"{where}: id is missing")
+        elif row["id"] in lines:
+            problems.append(f"{where}: id {row['id']} is also on line {lines[row['id']]}")
+        if not row[required]:
+            problems.append(f"{where}: {required} is missing")
+        uid = _uid(row[uid_column], uid_column, problems, where)
+        result = build(row, where, uid, problems)
+        if row["id"] and row["id"] not in lines:
+            lines[row["id"]] = line
+        uids.append((line, row["id"], uid))
+        if len(problems) == before:
+            parsed.append(result)
+    _check_uids(uids, same_uids, other_uids, other_name, uid_column, problems, set(lines))
+    if problems:
+        raise ImportRejected(source, problems)
+    return parsed
+
+
+def _patron(row: dict, where: str, uid: str | None, problems: list[str]) -> Patron | None:
+    ptype = row["type"].lower() or "student"
+    if ptype not in PATRON_TYPES:
+        problems.append(f"{where}: type {row['type']!r} is not one of {', '.join(PATRON_TYPES)}")
+    status = row["status"].lower() or "active"
+    if status not in PATRON_STATUSES:
+        problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(PATRON_STATUSES)}")
+    expires = None
+    if row["expires"]:
+        try:
+            expires = date.fromisoformat(row["expires"])
+        except ValueError:
+            problems.append(f"{where}: expires {row['expires']!r} is not a date like 2027-07-31")
+    return Patron(id=row["id"], name=row["name"], type=ptype, class_name=row["class"], card_uid=uid,
+                  status=status, expires=expires)
+
+
+def _item(row: dict, where: str, uid: str | None, problems: list[str]) -> Item:
+    status = row["status"].lower() or "available"
+    if status not in ITEM_STATUSES:
+        problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(ITEM_STATUSES)}")
+    return Item(id=row["id"], title=row["title"], author=row["author"], call_number=row["call_number"],
+                tag_uid=uid, barcode=row["barcode"] or None, home=row["home"], status=status)
+
+
 def parse_patrons(text: str, source: str, patron_uids: dict[str, str] | None = None,
                   item_uids: dict[str, str] | None = None) -> list[Patron]:
     """Patrons from CSV text, or `ImportRejected` naming every bad row.
@@ -82,78 +143,12 @@ def parse_patrons(text: str, source: str, patron_uids: dict[str, str] | None = N
     `patron_uids` and `item_uids` map the UIDs already in use to their
     owners, so that a card never takes a UID a book has, nor another card's.
     """
-    problems: list[str] = []
-    patrons: list[Patron] = []
-    lines: dict[str, int] = {}
-    uids: list[tuple[int, str, str | None]] = []
-    for line, row in _rows(text, source, PATRON_COLUMNS):
-        where = f"line {line}"
-        if row is None:
-            problems.append(f"{where}: more fields than the header has columns")
-            continue
-        before = len(problems)
-        if not row["id"]:
-            problems.append(f"{where}: id is missing")
-        elif row["id"] in lines:
-            problems.append(f"{where}: id {row['id']} is also on line {lines[row['id']]}")
-        if not row["name"]:
-            problems.append(f"{where}: name is missing")
-        ptype = row["type"].lower() or "student"
-        if ptype not in PATRON_TYPES:
-            problems.append(f"{where}: type {row['type']!r} is not one of {', '.join(PATRON_TYPES)}")
-        status = row["status"].lower() or "active"
-        if status not in PATRON_STATUSES:
-            problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(PATRON_STATUSES)}")
-        expires = None
-        if row["expires"]:
-            try:
-                expires = date.fromisoformat(row["expires"])
-            except ValueError:
-                problems.append(f"{where}: expires {row['expires']!r} is not a date like 2027-07-31")
-        uid = _uid(row["card_uid"], "card_uid", problems, where)
-        if row["id"] and row["id"] not in lines:
-            lines[row["id"]] = line
-        uids.append((line, row["id"], uid))
-        if len(problems) == before:
-            patrons.append(Patron(id=row["id"], name=row["name"], type=ptype, class_name=row["class"],
-                                  card_uid=uid, status=status, expires=expires))
-    _check_uids(uids, patron_uids or {}, item_uids or {}, "item", "card_uid", problems, set(lines))
-    if problems:
-        raise ImportRejected(source, problems)
-    return patrons
+    return _parse(text, source, PATRON_COLUMNS, "name", "card_uid", _patron, patron_uids or {}, item_uids or {},
+                  "item")
 
 
 def parse_items(text: str, source: str, item_uids: dict[str, str] | None = None,
                 patron_uids: dict[str, str] | None = None) -> list[Item]:
     """Items from CSV text, or `ImportRejected` naming every bad row."""
-    problems: list[str] = []
-    items: list[Item] = []
-    lines: dict[str, int] = {}
-    uids: list[tuple[int, str, str | None]] = []
-    for line, row in _rows(text, source, ITEM_COLUMNS):
-        where = f"line {line}"
-        if row is None:
-            problems.append(f"{where}: more fields than the header has columns")
-            continue
-        before = len(problems)
-        if not row["id"]:
-            problems.append(f"{where}: id is missing")
-        elif row["id"] in lines:
-            problems.append(f"{where}: id {row['id']} is also on line {lines[row['id']]}")
-        if not row["title"]:
-            problems.append(f"{where}: title is missing")
-        status = row["status"].lower() or "available"
-        if status not in ITEM_STATUSES:
-            problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(ITEM_STATUSES)}")
-        uid = _uid(row["tag_uid"], "tag_uid", problems, where)
-        if row["id"] and row["id"] not in lines:
-            lines[row["id"]] = line
-        uids.append((line, row["id"], uid))
-        if len(problems) == before:
-            items.append(Item(id=row["id"], title=row["title"], author=row["author"],
-                              call_number=row["call_number"], tag_uid=uid, barcode=row["barcode"] or None,
-                              home=row["home"], status=status))
-    _check_uids(uids, item_uids or {}, patron_uids or {}, "patron", "tag_uid", problems, set(lines))
-    if problems:
-        raise ImportRejected(source, problems)
-    return items
+    return _parse(text, source, ITEM_COLUMNS, "title", "tag_uid", _item, item_uids or {}, patron_uids or {},
+                  "patron")

@@ -304,22 +304,22 @@ def uids_in_use(db, table: str) -> dict[str, str]:
     return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
 
 
-def save_patrons(db, patrons: list[Patron]) -> None:
-    """Insert or update patrons by id, all in one transaction."""
+def _save(db, table: str, uid_column: str, rows: list[dict]) -> None:
+    """Insert or update `rows` of `table` by id, all in one transaction."""
     with db.atomic():
-        ids = [p.id for p in patrons]
-        # Clear the UIDs first so that two patrons may swap cards in one file.
+        ids = [r["id"] for r in rows]
+        # Clear the UIDs first so that two rows may swap tags in one file.
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
-            db.execute(f"UPDATE patrons SET card_uid = NULL WHERE id IN ({','.join('?' * len(part))})", part)
-        db["patrons"].upsert_all((patron_row(p) for p in patrons), pk="id")
+            db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(part))})", part)
+        db[table].upsert_all(rows, pk="id")
+
+
+def save_patrons(db, patrons: list[Patron]) -> None:
+    """Insert or update patrons by id, all in one transaction."""
+    _save(db, "patrons", "card_uid", [patron_row(p) for p in patrons])
 
 
 def save_items(db, items: list[Item]) -> None:
     """Insert or update items by id, all in one transaction."""
-    with db.atomic():
-        ids = [i.id for i in items]
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            db.execute(f"UPDATE items SET tag_uid = NULL WHERE id IN ({','.join('?' * len(part))})", part)
-        db["items"].upsert_all((item_row(i) for i in items), pk="id")
+    _save(db, "items", "tag_uid", [item_row(i) for i in items])
