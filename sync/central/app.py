@@ -1,0 +1,175 @@
+"""The central store's web service: the kiosks' API of docs/sync-api.md.
+
+`create_app(db_path)` returns the FastAPI application; the librarian's pages
+are mounted on it with `include_router`. Each worker thread keeps its own
+SQLite connection; writes are serialised by one lock, so a batch never waits
+on SQLite's busy handler and two batches never interleave.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Annotated, Any, Literal, Optional
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kiosk.events import RECORD_KINDS
+from sync.central import db as store
+
+log = logging.getLogger("kiosk-central")
+
+API = "/api/v1"
+MAX_BATCH = 1000
+ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+TEXT = Annotated[str, Field(max_length=200)]
+
+
+class RecordIn(BaseModel):
+    """One log record as the kiosk holds it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1, le=2**53)
+    kind: Literal[RECORD_KINDS]  # type: ignore[valid-type]
+    at: AwareDatetime
+    trusted: bool
+    boot_id: Optional[TEXT] = None
+    monotonic: Optional[float] = Field(default=None, allow_inf_nan=False)
+    patron_id: Optional[TEXT] = None
+    item_id: Optional[TEXT] = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    flagged: bool = False
+
+    @model_validator(mode="after")
+    def _loan_records_name_their_item(self):
+        if self.kind in ("checkout", "return", "renew") and not self.item_id:
+            raise ValueError(f"record {self.seq}: a {self.kind} needs an item_id")
+        if self.kind in ("checkout", "renew"):
+            if not self.patron_id:
+                raise ValueError(f"record {self.seq}: a {self.kind} needs a patron_id")
+            due = self.details.get("due")
+            try:
+                datetime.strptime(str(due), "%Y-%m-%d")
+            except ValueError:
+                raise ValueError(f"record {self.seq}: details.due must be a date like 2026-12-07, not {due!r}")
+        return self
+
+
+class Status(BaseModel):
+    """Health facts a kiosk reports with each push (all optional)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pending: Optional[int] = Field(default=None, ge=0, le=2**53)
+    reader_ok: Optional[bool] = None
+    version: Optional[TEXT] = None
+    last_error: Optional[Annotated[str, Field(max_length=2000)]] = None
+
+
+class PushIn(BaseModel):
+    """A batch of one kiosk's records with its clock reading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sent_at: AwareDatetime
+    boot_id: TEXT
+    monotonic: float = Field(allow_inf_nan=False)
+    clock_trusted: bool = False
+    status: Status = Field(default_factory=Status)
+    records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        if not 1970 < value.year < 9999:
+            raise ValueError("sent_at is out of range")
+        return value
+
+
+class PushOut(BaseModel):
+    acked_seq: int
+    stored: int
+    duplicates: int
+    server_time: str
+    clock_offset: float
+
+
+class ChangesOut(BaseModel):
+    cursor: str
+    more: bool
+    server_time: str
+    patrons: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+    loans: list[dict[str, Any]]
+    loans_removed: list[str]
+    rules: Optional[dict[str, Any]]
+
+
+def create_app(db_path: str) -> FastAPI:
+    """The central store's application over the database at `db_path`."""
+    store.open_db(db_path).close()
+    local = threading.local()
+    write_lock = threading.Lock()
+    app = FastAPI(title="Library kiosk central store", version="1",
+                  description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
+    app.state.db_path = db_path
+    app.state.write_lock = write_lock
+
+    def get_db():
+        db = getattr(local, "db", None)
+        if db is None:
+            db = local.db = store.open_db(db_path)
+        return db
+
+    app.state.get_db = get_db
+
+    def kiosk_from_token(request: Request, db=Depends(get_db)) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        kiosk_id = store.kiosk_for_token(db, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if kiosk_id is None:
+            raise HTTPException(401, "a valid kiosk token is needed (Authorization: Bearer TOKEN)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return kiosk_id
+
+    @app.exception_handler(store.Conflict)
+    async def conflict(request, exc):  # noqa: ARG001
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.get(f"{API}/health")
+    def health() -> dict:
+        """Whether the service runs, and its clock."""
+        return {"ok": True, "server_time": store.iso(store.utc_now())}
+
+    @app.post(f"{API}/kiosks/{{kiosk_id}}/records", response_model=PushOut,
+              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
+                         409: {"description": "a sequence number already held with other content"}})
+    def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)],
+             caller: str = Depends(kiosk_from_token), db=Depends(get_db)) -> dict:
+        """Store a batch of this kiosk's records exactly once and merge them."""
+        if caller != kiosk_id:
+            raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
+        batch = body.model_dump(mode="json")
+        with write_lock:
+            answer = store.push(db, kiosk_id, batch)
+        log.info("kiosk %s pushed %d records (%d new), acked %d", kiosk_id, len(body.records), answer["stored"],
+                 answer["acked_seq"])
+        return answer
+
+    @app.get(f"{API}/changes", response_model=ChangesOut,
+             responses={401: {"description": "no or wrong token"}})
+    def changes(since: Annotated[str, Query(max_length=20)] = "0",
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                caller: str = Depends(kiosk_from_token), db=Depends(get_db)) -> dict:  # noqa: ARG001
+        """Patrons, items, loans and rules changed after the cursor `since`."""
+        if not since.isdigit():
+            raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
+        answer = store.changes(db, int(since), limit)
+        answer["server_time"] = store.iso(store.utc_now())
+        return answer
+
+    return app

@@ -1,0 +1,419 @@
+"""The central store's storage: every line of its SQL is in this module.
+
+SQLite through sqlite-utils 4 (WAL, `synchronous=FULL`, named migrations), so
+that a PostgreSQL backend can follow by reimplementing these functions.
+Functions take the database and return dicts. Tables: docs/sync-api.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from kiosk.config import parse_policy, policy_to_table
+from kiosk.errors import KioskError
+from kiosk.imports import parse_items, parse_patrons
+from kiosk.model import Item, Patron, Policy
+from sync.central import merge
+
+migrations = Migrations("central")
+
+RECORD_FIELDS = ("kind", "at", "trusted", "boot_id", "monotonic", "patron_id", "item_id", "details", "flagged")
+PATRON_FIELDS = ("id", "name", "type", "class_name", "card_uid", "status", "expires")
+ITEM_FIELDS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
+LOAN_FIELDS = ("item_id", "patron_id", "due", "checked_out", "renewals")
+
+
+@migrations(name="0001_tables")
+def _tables(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    CREATE TABLE kiosks (id TEXT PRIMARY KEY, name TEXT, token_hash TEXT NOT NULL UNIQUE, created TEXT,
+        last_seen TEXT, last_sync TEXT, acked_seq INTEGER NOT NULL DEFAULT 0, pending INTEGER,
+        clock_offset REAL, boot_id TEXT, sent_monotonic REAL, server_time_at_push TEXT, reader_ok INTEGER,
+        version TEXT, last_error TEXT, status TEXT);
+    CREATE TABLE boots (kiosk_id TEXT NOT NULL, boot_id TEXT NOT NULL, server_time TEXT NOT NULL,
+        monotonic REAL NOT NULL, PRIMARY KEY (kiosk_id, boot_id)) WITHOUT ROWID;
+    CREATE TABLE log (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL,
+        corrected_at TEXT NOT NULL, trusted INTEGER, boot_id TEXT, monotonic REAL, patron_id TEXT,
+        item_id TEXT, details TEXT, flagged INTEGER, received_at TEXT,
+        PRIMARY KEY (kiosk_id, seq)) WITHOUT ROWID;
+    CREATE INDEX log_item ON log(item_id, corrected_at);
+    CREATE INDEX log_corrected ON log(corrected_at);
+    CREATE INDEX log_patron ON log(patron_id, corrected_at);
+    CREATE TABLE patrons (id TEXT PRIMARY KEY, name TEXT, type TEXT, class_name TEXT, card_uid TEXT,
+        status TEXT, expires TEXT, blocked_since TEXT, rev INTEGER NOT NULL);
+    CREATE UNIQUE INDEX patrons_card_uid ON patrons(card_uid) WHERE card_uid IS NOT NULL;
+    CREATE INDEX patrons_rev ON patrons(rev);
+    CREATE TABLE items (id TEXT PRIMARY KEY, title TEXT, author TEXT, call_number TEXT, tag_uid TEXT,
+        barcode TEXT, home TEXT, status TEXT, unavailable_since TEXT, rev INTEGER NOT NULL);
+    CREATE UNIQUE INDEX items_tag_uid ON items(tag_uid) WHERE tag_uid IS NOT NULL;
+    CREATE INDEX items_rev ON items(rev);
+    CREATE TABLE loans (item_id TEXT PRIMARY KEY, patron_id TEXT, due TEXT, checked_out TEXT,
+        renewals INTEGER, kiosk_id TEXT, seq INTEGER, rev INTEGER NOT NULL);
+    CREATE INDEX loans_rev ON loans(rev);
+    CREATE INDEX loans_patron ON loans(patron_id);
+    CREATE TABLE loans_removed (item_id TEXT PRIMARY KEY, rev INTEGER NOT NULL);
+    CREATE INDEX loans_removed_rev ON loans_removed(rev);
+    CREATE TABLE merge_flags (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT, reason TEXT NOT NULL,
+        detail TEXT, resolution TEXT, resolved_by TEXT, resolved_at TEXT, PRIMARY KEY (kiosk_id, seq));
+    CREATE TABLE rules (key TEXT PRIMARY KEY, value TEXT NOT NULL, rev INTEGER NOT NULL);
+    CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), rev INTEGER NOT NULL);
+    INSERT INTO changes (id, rev) VALUES (1, 0);
+    """)
+
+
+class CentralError(KioskError):
+    """The central store cannot do what was asked; the message says why."""
+
+
+class Conflict(CentralError):
+    """A record already held under the same identity with other content."""
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the central database, durable and migrated."""
+    db = sqlite_utils.Database(str(path))
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    migrations.apply(db)
+    return db
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _next_revs(db, count: int) -> int:
+    """Reserve `count` change numbers; returns the first."""
+    first = db.execute("UPDATE changes SET rev = rev + ? WHERE id = 1 RETURNING rev", [count]).fetchone()[0]
+    return first - count + 1
+
+
+# ------------------------------------------------------------ kiosks
+
+
+def _hash(token: str) -> str:
+    # Tokens are 256 random bits: a fast hash is enough (passwords are not).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False) -> str:
+    """Register a kiosk (or give it a new token with `replace`); returns the token."""
+    if not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id):
+        raise CentralError(f"kiosk id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()
+        if exists and not replace:
+            raise CentralError(f"kiosk {kiosk_id} is already registered (--new-token gives it a new token)")
+        if exists:
+            db.execute("UPDATE kiosks SET token_hash = ? WHERE id = ?", [_hash(token), kiosk_id])
+        else:
+            db.execute("INSERT INTO kiosks (id, name, token_hash, created) VALUES (?, ?, ?, ?)",
+                       [kiosk_id, name or kiosk_id, _hash(token), iso(utc_now())])
+    return token
+
+
+def kiosk_for_token(db, token: str) -> Optional[str]:
+    row = db.execute("SELECT id FROM kiosks WHERE token_hash = ?", [_hash(token)]).fetchone()
+    return row[0] if row else None
+
+
+def kiosks(db) -> list[dict]:
+    """Every kiosk with its health facts (no token hashes)."""
+    rows = db.query("SELECT id, name, created, last_seen, last_sync, acked_seq, pending, clock_offset, reader_ok,"
+                    " version, last_error, status FROM kiosks ORDER BY id")
+    out = []
+    for row in rows:
+        row["status"] = json.loads(row["status"] or "{}")
+        row["reader_ok"] = None if row["reader_ok"] is None else bool(row["reader_ok"])
+        out.append(row)
+    return out
+
+
+# ------------------------------------------------------------ push
+
+
+def _record_row(kiosk_id: str, record: dict) -> dict:
+    return {
+        "kiosk_id": kiosk_id, "seq": record["seq"], "kind": record["kind"], "at": record["at"],
+        "trusted": int(bool(record["trusted"])), "boot_id": record.get("boot_id"),
+        "monotonic": record.get("monotonic"), "patron_id": record.get("patron_id"),
+        "item_id": record.get("item_id"),
+        "details": json.dumps(record.get("details") or {}, sort_keys=True, ensure_ascii=False),
+        "flagged": int(bool(record.get("flagged"))),
+    }
+
+
+def _same(held: dict, new: dict) -> bool:
+    def norm(row):
+        out = {k: row[k] for k in RECORD_FIELDS}
+        out["at"] = datetime.fromisoformat(out["at"])
+        out["details"] = json.loads(out["details"] or "{}")
+        return out
+    return norm(held) == norm(new)
+
+
+def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
+    """Store a batch of one kiosk's records exactly once, merge, and answer.
+
+    `batch` is the push body of docs/sync-api.md (already validated, times
+    as ISO strings). One transaction: all of it or, on a `Conflict`, none.
+    """
+    now = now or utc_now()
+    sent_at = datetime.fromisoformat(batch["sent_at"])
+    offset = (now - sent_at).total_seconds()
+    rows = [_record_row(kiosk_id, r) for r in batch["records"]]
+    stored = duplicates = 0
+    with db.atomic():
+        db.execute("INSERT OR REPLACE INTO boots (kiosk_id, boot_id, server_time, monotonic) VALUES (?, ?, ?, ?)",
+                   [kiosk_id, batch["boot_id"], iso(now), batch["monotonic"]])
+        anchors = {r["boot_id"]: (datetime.fromisoformat(r["server_time"]), r["monotonic"])
+                   for r in db.query("SELECT boot_id, server_time, monotonic FROM boots WHERE kiosk_id = ?",
+                                     [kiosk_id])}
+        touched: set[str] = set()
+        for row in rows:
+            held = db.execute("SELECT * FROM log WHERE kiosk_id = ? AND seq = ?", [kiosk_id, row["seq"]])
+            held_row = held.fetchone()
+            if held_row is not None:
+                held_dict = dict(zip([c[0] for c in held.description], held_row))
+                if not _same(held_dict, row):
+                    raise Conflict(f"record {kiosk_id} #{row['seq']} is already held with other content")
+                duplicates += 1
+                continue
+            at = datetime.fromisoformat(row["at"])
+            row["corrected_at"] = iso(merge.corrected_time(at, bool(row["trusted"]), row["boot_id"],
+                                                           row["monotonic"], anchors, offset))
+            row["received_at"] = iso(now)
+            db["log"].insert(row)
+            stored += 1
+            if row["kind"] in merge.LOAN_KINDS and row["item_id"]:
+                touched.add(row["item_id"])
+        for item_id in sorted(touched):
+            _remerge_item(db, item_id)
+        acked = _advance_acked(db, kiosk_id)
+        status = batch.get("status") or {}
+        db.execute(
+            "UPDATE kiosks SET last_seen = ?, last_sync = ?, acked_seq = ?, pending = ?, clock_offset = ?,"
+            " boot_id = ?, sent_monotonic = ?, server_time_at_push = ?, reader_ok = ?, version = ?,"
+            " last_error = ?, status = ? WHERE id = ?",
+            [iso(now), iso(now), acked, status.get("pending"), offset, batch["boot_id"], batch["monotonic"],
+             iso(now), None if status.get("reader_ok") is None else int(bool(status["reader_ok"])),
+             status.get("version"), status.get("last_error"), json.dumps(status, sort_keys=True), kiosk_id])
+    return {"acked_seq": acked, "stored": stored, "duplicates": duplicates, "server_time": iso(now),
+            "clock_offset": round(offset, 3)}
+
+
+def _advance_acked(db, kiosk_id: str) -> int:
+    """The highest sequence number held without a gap from 1."""
+    acked = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
+    for (seq,) in db.execute("SELECT seq FROM log WHERE kiosk_id = ? AND seq > ? ORDER BY seq", [kiosk_id, acked]):
+        if seq != acked + 1:
+            break
+        acked = seq
+    return acked
+
+
+def _when(text: Optional[str]) -> Optional[datetime]:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _remerge_item(db, item_id: str) -> None:
+    """Replay every loan record of one item; update its loan and its flags."""
+    recs = []
+    for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details FROM log"
+                        " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew')", [item_id]):
+        details = json.loads(row["details"] or "{}")
+        recs.append(merge.Rec(row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]),
+                              row["patron_id"], details.get("due"), details.get("renewals")))
+    patron_ids = {r.patron_id for r in recs if r.patron_id}
+    patrons = {}
+    for pid in patron_ids:
+        row = db.execute("SELECT blocked_since, expires FROM patrons WHERE id = ?", [pid]).fetchone()
+        if row:
+            patrons[pid] = merge.PatronFacts(_when(row[0]), date.fromisoformat(row[1]) if row[1] else None)
+    item_row = db.execute("SELECT unavailable_since FROM items WHERE id = ?", [item_id]).fetchone()
+    result = merge.replay(recs, patrons, merge.ItemFacts(_when(item_row[0]) if item_row else None))
+    _set_loan(db, item_id, result.loan)
+    # Flags not yet resolved are recomputed; a librarian's resolution stays.
+    db.execute("DELETE FROM merge_flags WHERE item_id = ? AND resolution IS NULL", [item_id])
+    for (kiosk_id, seq), (reason, detail) in result.flags.items():
+        db.execute("INSERT OR IGNORE INTO merge_flags (kiosk_id, seq, item_id, reason, detail) VALUES (?, ?, ?, ?, ?)",
+                   [kiosk_id, seq, item_id, reason, detail])
+
+
+def _set_loan(db, item_id: str, loan: Optional[merge.MergedLoan]) -> None:
+    current = db.execute("SELECT patron_id, due, checked_out, renewals, kiosk_id, seq FROM loans WHERE item_id = ?",
+                         [item_id]).fetchone()
+    if loan is None:
+        if current is not None:
+            rev = _next_revs(db, 1)
+            db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
+            db.execute("INSERT OR REPLACE INTO loans_removed (item_id, rev) VALUES (?, ?)", [item_id, rev])
+        return
+    new = (loan.patron_id, loan.due, iso(loan.checked_out), loan.renewals, loan.kiosk_id, loan.seq)
+    if current is not None and tuple(current) == new:
+        return
+    rev = _next_revs(db, 1)
+    db.execute("INSERT OR REPLACE INTO loans (item_id, patron_id, due, checked_out, renewals, kiosk_id, seq, rev)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [item_id, *new, rev])
+    db.execute("DELETE FROM loans_removed WHERE item_id = ?", [item_id])
+
+
+def remerge_all(db) -> int:
+    """Replay every item with loan records (after patrons or items changed). Returns the count."""
+    items = [r[0] for r in db.execute("SELECT DISTINCT item_id FROM log WHERE item_id IS NOT NULL"
+                                      " AND kind IN ('checkout', 'return', 'renew')")]
+    with db.atomic():
+        for item_id in items:
+            _remerge_item(db, item_id)
+    return len(items)
+
+
+# ------------------------------------------------------------ pull
+
+
+def changes(db, since: int, limit: int) -> dict:
+    """Rows changed after change number `since`, at most `limit` in all."""
+    queries = {
+        "patrons": f"SELECT {', '.join(PATRON_FIELDS)}, rev FROM patrons WHERE rev > ? ORDER BY rev LIMIT ?",
+        "items": f"SELECT {', '.join(ITEM_FIELDS)}, rev FROM items WHERE rev > ? ORDER BY rev LIMIT ?",
+        "loans": f"SELECT {', '.join(LOAN_FIELDS)}, rev FROM loans WHERE rev > ? ORDER BY rev LIMIT ?",
+        "loans_removed": "SELECT item_id, rev FROM loans_removed WHERE rev > ? ORDER BY rev LIMIT ?",
+        "rules": "SELECT key, value, rev FROM rules WHERE rev > ? ORDER BY rev LIMIT ?",
+    }
+    found: list[tuple[int, str, dict]] = []
+    with db.atomic():  # one snapshot for every table
+        for table, sql in queries.items():
+            found.extend((row["rev"], table, row) for row in db.query(sql, [since, limit + 1]))
+    found.sort(key=lambda t: t[0])
+    more = len(found) > limit
+    found = found[:limit]
+    out: dict[str, Any] = {"patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None}
+    for rev, table, row in found:
+        row.pop("rev")
+        if table == "loans_removed":
+            out["loans_removed"].append(row["item_id"])
+        elif table == "rules":
+            out["rules"] = json.loads(row["value"])
+        else:
+            out[table].append(row)
+    out["cursor"] = str(found[-1][0] if found else since)
+    out["more"] = more
+    return out
+
+
+# ------------------------------------------------------------ patrons, items, rules
+
+
+def uids_in_use(db, table: str) -> dict[str, str]:
+    column = "card_uid" if table == "patrons" else "tag_uid"
+    return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
+
+
+def _save(db, table: str, uid_column: str, rows: list[dict], since_column: str, stops) -> None:
+    """Upsert `rows` by id with fresh change numbers; note when a row left service."""
+    now = iso(utc_now())
+    with db.atomic():
+        ids = [r["id"] for r in rows]
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(part))})", part)
+        old = {r["id"]: r for r in db.query(f"SELECT id, status, {since_column} FROM {table}")} if rows else {}
+        first = _next_revs(db, len(rows)) if rows else 0
+        for offset, row in enumerate(rows):
+            before = old.get(row["id"])
+            if stops(row["status"]):
+                kept = before[since_column] if before and stops(before["status"]) else None
+                row[since_column] = kept or now
+            else:
+                row[since_column] = None
+            row["rev"] = first + offset
+        db[table].upsert_all(rows, pk="id")
+
+
+def save_patrons(db, patrons: list[Patron]) -> None:
+    """Insert or update patrons by id, in one transaction; kiosks pull them."""
+    rows = [{"id": p.id, "name": p.name, "type": p.type, "class_name": p.class_name, "card_uid": p.card_uid,
+             "status": p.status, "expires": p.expires.isoformat() if p.expires else None} for p in patrons]
+    _save(db, "patrons", "card_uid", rows, "blocked_since", lambda status: status == "blocked")
+
+
+def save_items(db, items: list[Item]) -> None:
+    """Insert or update items by id, in one transaction; kiosks pull them."""
+    rows = [{"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number, "tag_uid": i.tag_uid,
+             "barcode": i.barcode, "home": i.home, "status": i.status} for i in items]
+    _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+
+
+def import_csv(db, kind: str, text: str, source: str) -> int:
+    """Import patrons or items from CSV text: all or nothing (`ImportRejected`)."""
+    if kind == "patrons":
+        parsed = parse_patrons(text, source, uids_in_use(db, "patrons"), uids_in_use(db, "items"))
+        save_patrons(db, parsed)
+    else:
+        parsed = parse_items(text, source, uids_in_use(db, "items"), uids_in_use(db, "patrons"))
+        save_items(db, parsed)
+    return len(parsed)
+
+
+def set_rules(db, policy: Policy) -> None:
+    """Store the circulation rules; every kiosk picks them up at its next pull."""
+    with db.atomic():
+        db.execute("INSERT OR REPLACE INTO rules (key, value, rev) VALUES ('policy', ?, ?)",
+                   [json.dumps(policy_to_table(policy), sort_keys=True), _next_revs(db, 1)])
+
+
+def get_rules(db) -> Policy:
+    row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
+    return parse_policy(json.loads(row[0])) if row else Policy()
+
+
+# ------------------------------------------------------------ reports
+
+
+def current_loans(db, today: date) -> list[dict]:
+    """Every current loan with its patron, class, title and days overdue."""
+    rows = db.query(
+        "SELECT loans.item_id, items.title, loans.patron_id, patrons.name AS patron_name, patrons.class_name,"
+        " loans.due, loans.checked_out, loans.renewals, loans.kiosk_id FROM loans"
+        " LEFT JOIN items ON items.id = loans.item_id LEFT JOIN patrons ON patrons.id = loans.patron_id"
+        " ORDER BY patrons.class_name, patrons.name, loans.due")
+    out = []
+    for row in rows:
+        row["days_overdue"] = max(0, (today - date.fromisoformat(row["due"])).days) if row["due"] else 0
+        out.append(row)
+    return out
+
+
+def log_records(db, limit: Optional[int] = None) -> Iterable[dict]:
+    """The merged log in merge order."""
+    sql = ("SELECT kiosk_id, seq, kind, at, corrected_at, trusted, patron_id, item_id, details, flagged"
+           " FROM log ORDER BY corrected_at, kiosk_id, seq")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    for row in db.query(sql):
+        row["trusted"], row["flagged"] = bool(row["trusted"]), bool(row["flagged"])
+        yield row
+
+
+def flagged(db) -> list[dict]:
+    """Records for the librarian: flagged by the merge, or by the kiosk itself."""
+    return list(db.query(
+        "SELECT log.kiosk_id, log.seq, log.kind, log.corrected_at, log.patron_id, log.item_id,"
+        " COALESCE(merge_flags.reason, 'kiosk') AS reason, merge_flags.detail, merge_flags.resolution"
+        " FROM log LEFT JOIN merge_flags ON merge_flags.kiosk_id = log.kiosk_id AND merge_flags.seq = log.seq"
+        " WHERE merge_flags.seq IS NOT NULL OR log.flagged"
+        " ORDER BY log.corrected_at, log.kiosk_id, log.seq"))

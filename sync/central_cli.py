@@ -1,0 +1,162 @@
+"""The `kiosk-central` command: serve the central store and look after it.
+
+A thin shell like `kiosk`: each command opens the database, calls one
+function of `sync.central.db`, and turns its errors into one clear line and
+a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from kiosk.errors import KioskError
+from sync.central import db as store
+
+DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+                  help="The central store's database file.")
+
+
+def fail(message: str, status: int = 1):
+    click.echo(f"kiosk-central: {message}", err=True)
+    sys.exit(status)
+
+
+class CentralGroup(click.Group):
+    """Turns any `KioskError` into a one-line message and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KioskError as exc:
+            fail(str(exc))
+
+
+@click.group(cls=CentralGroup)
+def main():
+    """The library kiosks' central store."""
+
+
+@main.command()
+@DB
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve HTTPS with this certificate (PEM, with its chain).")
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
+def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
+    """Run the central store's web service."""
+    import uvicorn
+
+    from sync.central.app import create_app
+
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        fail("--ssl-certfile and --ssl-keyfile go together")
+    app = create_app(db_path)
+    # Access logs would show request lines only; tokens travel in headers and
+    # are never logged.
+    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                log_level="info", access_log=True)
+
+
+@main.command(name="add-kiosk")
+@click.argument("kiosk_id", metavar="ID")
+@DB
+@click.option("--name", default=None, help="A name for people (default: the id).")
+@click.option("--new-token", is_flag=True, help="Give an existing kiosk a new token (the old one stops working).")
+def add_kiosk(kiosk_id, db_path, name, new_token):
+    """Register a kiosk; prints its token once (put it in the kiosk's [central] token)."""
+    db = store.open_db(db_path)
+    token = store.add_kiosk(db, kiosk_id, name, replace=new_token)
+    click.echo(token)
+    click.echo(f"kiosk {kiosk_id}: token above is shown only now; the store keeps only its hash", err=True)
+
+
+@main.group(name="import", cls=CentralGroup)
+def import_():
+    """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
+
+
+def _import(kind: str, csv_path: str, db_path: str):
+    from kiosk import imports
+
+    try:
+        data = Path(csv_path).read_bytes()
+    except OSError as exc:
+        fail(f"{csv_path}: cannot read: {exc.strerror}")
+    db = store.open_db(db_path)
+    count = store.import_csv(db, kind, imports.decode(data, csv_path), csv_path)
+    click.echo(f"{csv_path}: imported {count} {kind}")
+
+
+@import_.command()
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@DB
+def patrons(csv_path, db_path):
+    """Patrons: id,name,type,class,card_uid,status,expires."""
+    _import("patrons", csv_path, db_path)
+
+
+@import_.command()
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@DB
+def items(csv_path, db_path):
+    """Items: id,title,author,call_number,tag_uid,barcode,home,status."""
+    _import("items", csv_path, db_path)
+
+
+REPORTS = ("loans", "overdue", "log", "flagged")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(REPORTS))
+@DB
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day overdue days are counted to (default: today).")
+def report(name, db_path, as_json, as_csv, today):
+    """Reports: current loans, overdue loans, the merged log, flagged records."""
+    if as_json and as_csv:
+        fail("choose one of --json and --csv")
+    if not Path(db_path).exists():
+        fail(f"{db_path}: no such database")
+    db = store.open_db(db_path)
+    day = today.date() if today else date.today()
+    if name == "loans":
+        rows = store.current_loans(db, day)
+    elif name == "overdue":
+        rows = [r for r in store.current_loans(db, day) if r["days_overdue"] > 0]
+    elif name == "log":
+        rows = list(store.log_records(db))
+    else:
+        rows = store.flagged(db)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+    elif as_csv:
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+    else:
+        click.echo(table(rows) if rows else f"no {name}")
+
+
+def table(rows: list[dict]) -> str:
+    """Rows as aligned text columns, for a terminal."""
+    columns = list(rows[0])
+    cells = [[("" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines)
