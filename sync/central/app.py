@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kiosk.events import RECORD_KINDS
 from sync.central import db as store
@@ -26,6 +26,17 @@ API = "/api/v1"
 MAX_BATCH = 1000
 ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 TEXT = Annotated[str, Field(max_length=200)]
+MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
+
+
+def plausible(value: datetime) -> datetime:
+    """A kiosk without a real-time clock may believe 1970, never year 1 or 9999."""
+    if not 1970 <= value.year <= 9000:
+        raise ValueError(f"{value.isoformat()} is not a time a kiosk can have believed")
+    return value
+
+
+KIOSK_TIME = Annotated[AwareDatetime, AfterValidator(plausible)]
 
 
 class RecordIn(BaseModel):
@@ -35,10 +46,10 @@ class RecordIn(BaseModel):
 
     seq: int = Field(ge=1, le=2**53)
     kind: Literal[RECORD_KINDS]  # type: ignore[valid-type]
-    at: AwareDatetime
+    at: KIOSK_TIME
     trusted: bool
     boot_id: Optional[TEXT] = None
-    monotonic: Optional[float] = Field(default=None, allow_inf_nan=False)
+    monotonic: Optional[float] = Field(default=None, ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
     patron_id: Optional[TEXT] = None
     item_id: Optional[TEXT] = None
     details: dict[str, Any] = Field(default_factory=dict)
@@ -75,19 +86,13 @@ class PushIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sent_at: AwareDatetime
+    sent_at: KIOSK_TIME
     boot_id: TEXT
-    monotonic: float = Field(allow_inf_nan=False)
+    monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
     clock_trusted: bool = False
     status: Status = Field(default_factory=Status)
     records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
 
-    @field_validator("sent_at")
-    @classmethod
-    def _plausible(cls, value: datetime) -> datetime:
-        if not 1970 < value.year < 9999:
-            raise ValueError("sent_at is out of range")
-        return value
 
 
 class PushOut(BaseModel):

@@ -133,11 +133,14 @@ def corrected_time(at: datetime, trusted: bool, boot_id: Optional[str], monotoni
     reading then) is placed by the monotonic clock, which a wrong wall clock
     does not disturb; otherwise the kiosk's last observed offset is added.
     """
-    if trusted:
-        return at
-    if boot_id is not None and monotonic is not None and boot_id in anchors:
-        server_time, push_monotonic = anchors[boot_id]
-        return server_time - timedelta(seconds=push_monotonic - monotonic)
-    if offset is not None:
-        return at + timedelta(seconds=offset)
+    try:
+        if trusted:
+            return at
+        if boot_id is not None and monotonic is not None and boot_id in anchors:
+            server_time, push_monotonic = anchors[boot_id]
+            return server_time - timedelta(seconds=push_monotonic - monotonic)
+        if offset is not None:
+            return at + timedelta(seconds=offset)
+    except OverflowError:
+        pass  # a correction beyond the calendar: keep the time as stamped
     return at
