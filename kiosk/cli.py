@@ -143,6 +143,41 @@ def status(db_path):
     click.echo(json.dumps(store.status(db), ensure_ascii=False, indent=2))
 
 
+@main.command()
+@DB
+@CONFIG
+@click.option("--once", is_flag=True, help="Push and pull once; exit 0 only if everything was pushed and pulled.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds between syncs (default: [central] interval).")
+def sync(db_path, config_path, once, interval):
+    """Push the log to the central store and pull changes (SIGUSR1: sync now)."""
+    import logging
+    import signal
+    import threading
+
+    from sync.client import SyncClient
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    config = load_config(config_path)
+    client = SyncClient(store.init_db(db_path), config)
+    if once:
+        ok = client.run_once()
+        facts = store.status(client.db)
+        click.echo(f"pending {facts['pending']}, last sync {facts['last_sync'] or 'never'}"
+                   + (f", error: {facts['last_error']}" if facts["last_error"] else ""))
+        sys.exit(0 if ok and facts["pending"] == 0 else 1)
+    stop, wake = threading.Event(), threading.Event()
+
+    def end(*_):
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, end)
+    signal.signal(signal.SIGINT, end)
+    signal.signal(signal.SIGUSR1, lambda *_: wake.set())
+    client.run_forever(interval or config.central.interval, stop, wake)
+
+
 from kiosk.hwtest import hw_test  # noqa: E402
 
 main.add_command(hw_test)

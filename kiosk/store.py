@@ -323,3 +323,61 @@ def save_patrons(db, patrons: list[Patron]) -> None:
 def save_items(db, items: list[Item]) -> None:
     """Insert or update items by id, all in one transaction."""
     _save(db, "items", "tag_uid", [item_row(i) for i in items])
+
+
+# ------------------------------------------------------------ sync
+
+
+def records_to_push(db, kiosk_id: str, limit: int) -> list[dict]:
+    """The next records the central store has not acknowledged, oldest first."""
+    pushed = int(get_meta(db, "pushed_seq", "0"))
+    rows = db.execute(
+        f"SELECT {', '.join(LOG_COLUMNS)} FROM log WHERE kiosk_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        [kiosk_id, pushed, limit]).fetchall()
+    return [_log_row(dict(zip(LOG_COLUMNS, row))) for row in rows]
+
+
+def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
+    """Apply one page of the central store's changes and its cursor, in ONE transaction.
+
+    The central store is the truth for patrons, items and rules. For loans it
+    is the truth too, except for items touched by this kiosk's records it has
+    not acknowledged yet: the next push and pull settle those.
+    """
+    with db.atomic():
+        pushed = int(get_meta(db, "pushed_seq", "0"))
+        unsettled = {r[0] for r in db.execute(
+            "SELECT DISTINCT item_id FROM log WHERE kiosk_id = ? AND seq > ? AND item_id IS NOT NULL",
+            [kiosk_id, pushed])}
+        for table, uid_column, rows in (("patrons", "card_uid", page.get("patrons") or []),
+                                        ("items", "tag_uid", page.get("items") or [])):
+            if not rows:
+                continue
+            columns = LOCAL_COLUMNS[table]
+            rows = [{c: row.get(c) for c in columns} for row in rows]
+            # A UID that moved to another row: free it wherever it is first.
+            for chunk in range(0, len(rows), 500):
+                part = rows[chunk:chunk + 500]
+                ids = [r["id"] for r in part]
+                uids = [r[uid_column] for r in part if r[uid_column]]
+                db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(ids))})"
+                           + (f" OR {uid_column} IN ({','.join('?' * len(uids))})" if uids else ""), ids + uids)
+            db[table].upsert_all(rows, pk="id")
+        for loan in page.get("loans") or []:
+            if loan["item_id"] in unsettled:
+                continue
+            db.execute("INSERT OR REPLACE INTO loans (item_id, patron_id, due, checked_out, renewals, kiosk_id, seq)"
+                       " VALUES (?, ?, ?, ?, ?, NULL, NULL)",
+                       [loan["item_id"], loan["patron_id"], loan["due"], loan["checked_out"], loan["renewals"]])
+        for item_id in page.get("loans_removed") or []:
+            if item_id not in unsettled:
+                db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
+        if page.get("rules"):
+            save_policy(db, parse_policy(page["rules"], "(central rules)"))
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
+
+
+LOCAL_COLUMNS = {
+    "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
+    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status"),
+}

@@ -30,6 +30,9 @@ CASES = [
     # (what, records, patrons, item, loan holder or None, {record: reason})
     ("lent at a cabinet, returned at the door", [out("cab", 1, 0, "S1"), back("door", 7, 30)], {}, ItemFacts(),
      None, {}),
+    ("lent at a cabinet, shown at a door that had not heard of it",
+     [out("cab", 1, 0, "S1"), Rec("door", 7, "not_on_loan", at(30))], {}, ItemFacts(), None, {}),
+    ("shown at idle, never lent", [Rec("door", 7, "not_on_loan", at(30))], {}, ItemFacts(), None, {}),
     ("lent, not yet returned", [out("cab", 1, 0, "S1")], {}, ItemFacts(), "S1", {}),
     ("returned, lent again to another", [out("cab", 1, 0, "S1"), back("door", 2, 5), out("door", 3, 6, "S2")],
      {}, ItemFacts(), "S2", {}),

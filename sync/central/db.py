@@ -234,7 +234,7 @@ def _remerge_item(db, item_id: str) -> None:
     """Replay every loan record of one item; update its loan and its flags."""
     recs = []
     for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details FROM log"
-                        " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew')", [item_id]):
+                        " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')", [item_id]):
         details = json.loads(row["details"] or "{}")
         recs.append(merge.Rec(row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]),
                               row["patron_id"], details.get("due"), details.get("renewals")))
@@ -255,27 +255,29 @@ def _remerge_item(db, item_id: str) -> None:
 
 
 def _set_loan(db, item_id: str, loan: Optional[merge.MergedLoan]) -> None:
-    current = db.execute("SELECT patron_id, due, checked_out, renewals, kiosk_id, seq FROM loans WHERE item_id = ?",
-                         [item_id]).fetchone()
-    if loan is None:
-        if current is not None:
-            rev = _next_revs(db, 1)
-            db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
-            db.execute("INSERT OR REPLACE INTO loans_removed (item_id, rev) VALUES (?, ?)", [item_id, rev])
-        return
-    new = (loan.patron_id, loan.due, iso(loan.checked_out), loan.renewals, loan.kiosk_id, loan.seq)
-    if current is not None and tuple(current) == new:
-        return
+    """Store an item's merged loan (or its absence) under a fresh change number.
+
+    Always a fresh one, even when nothing changed here: the kiosk that sent
+    the records may hold a loan the merge has since undone (a book it lent,
+    returned meanwhile at a kiosk that had not heard of the loan), and it
+    learns the outcome only from a change after its cursor.
+    """
     rev = _next_revs(db, 1)
+    if loan is None:
+        db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
+        db.execute("INSERT OR REPLACE INTO loans_removed (item_id, rev) VALUES (?, ?)", [item_id, rev])
+        return
     db.execute("INSERT OR REPLACE INTO loans (item_id, patron_id, due, checked_out, renewals, kiosk_id, seq, rev)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [item_id, *new, rev])
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               [item_id, loan.patron_id, loan.due, iso(loan.checked_out), loan.renewals, loan.kiosk_id, loan.seq,
+                rev])
     db.execute("DELETE FROM loans_removed WHERE item_id = ?", [item_id])
 
 
 def remerge_all(db) -> int:
     """Replay every item with loan records (after patrons or items changed). Returns the count."""
     items = [r[0] for r in db.execute("SELECT DISTINCT item_id FROM log WHERE item_id IS NOT NULL"
-                                      " AND kind IN ('checkout', 'return', 'renew')")]
+                                      " AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')")]
     with db.atomic():
         for item_id in items:
             _remerge_item(db, item_id)

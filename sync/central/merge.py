@@ -1,6 +1,7 @@
 """One merged truth from many kiosks' logs: pure functions, no I/O.
 
-Every record that changes a loan (checkout, return, renew) is replayed per
+Every record that changes a loan (checkout, return, renew, and a book shown
+at idle that the kiosk thought was not on loan) is replayed per
 item in one order: corrected time, then kiosk id, then sequence number. The
 result does not depend on which kiosk synced first. What cannot be applied
 cleanly is kept and flagged with a reason for the librarian; nothing is
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
 
-LOAN_KINDS = ("checkout", "return", "renew")
+LOAN_KINDS = ("checkout", "return", "renew", "not_on_loan")
 
 # Why a record could not be applied cleanly (merge_flags.reason).
 REASONS = {
@@ -112,6 +113,10 @@ def replay(records: Iterable[Rec], patrons: dict[str, PatronFacts], item: ItemFa
         elif rec.kind == "return":
             if loan is None:
                 out.flag(rec, "return_not_on_loan", "no loan open at that time")
+            out.loan = None
+        elif rec.kind == "not_on_loan":
+            # Brought back to a kiosk that had not heard of the loan yet (it
+            # was made elsewhere, offline): that is a return.
             out.loan = None
         elif rec.kind == "renew":
             if loan is None or (rec.patron_id and loan.patron_id != rec.patron_id):

@@ -1,0 +1,208 @@
+"""The kiosk's sync process: push the log, pull changes, over a bad network.
+
+A separate process from the screen, sharing the SQLite file through WAL. It
+reads records in short read transactions and writes its checkpoints in short
+write transactions, never while a request is in flight, so a tap never waits
+on the network. Every push is safe to repeat (records are identified by
+kiosk id and sequence number), so POSTs are retried like GETs; 401, 403,
+409 and 422 are never retried. The protocol is docs/sync-api.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from importlib import metadata
+from typing import Callable, Optional
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from kiosk import store
+from kiosk.clock import boot_id, system_clock_synced
+from kiosk.config import Config
+from kiosk.errors import ConfigError, KioskError
+
+log = logging.getLogger("kiosk.sync")
+
+API = "/api/v1"
+PAGE = 1000
+MAX_BATCH = 1000  # the central store's limit per push
+BACKOFF_MAX = 300.0  # seconds between attempts at most, when the central store stays away
+
+
+class SyncError(KioskError):
+    """A sync step failed; `fatal` when retrying cannot help (a wrong token, a refused record)."""
+
+    def __init__(self, message: str, fatal: bool = False):
+        super().__init__(message)
+        self.fatal = fatal
+
+
+def version() -> str:
+    try:
+        return metadata.version("library-kiosk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def make_session(ca_file: str = "", retries: int = 4, backoff: float = 0.5) -> requests.Session:
+    """A session that retries connection errors, lost answers and 5xx with capped exponential backoff."""
+    retry = Retry(
+        total=retries, connect=retries, read=retries, status=retries, other=retries,
+        backoff_factor=backoff, backoff_max=10.0, backoff_jitter=0.2,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=None,  # POST too: every push is idempotent
+        raise_on_status=False, respect_retry_after_header=True,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.verify = ca_file or True
+    return session
+
+
+class SyncClient:
+    """Push and pull for one kiosk database against one central store."""
+
+    def __init__(self, db, config: Config, session: Optional[requests.Session] = None,
+                 reader_ok: Callable[[], Optional[bool]] = lambda: None):
+        central = config.central
+        if not central.url:
+            raise ConfigError(f"{config.path}: [central] url is not set: nowhere to sync to")
+        if not central.token:
+            raise ConfigError(f"{config.path}: [central] token is not set (kiosk-central add-kiosk prints it)")
+        self.db = db
+        self.url = central.url.rstrip("/")
+        self.timeout = (min(5.0, central.timeout), central.timeout)
+        self.batch = min(central.batch_size, MAX_BATCH)
+        # The database's kiosk id, once set, is the kiosk's identity.
+        self.kiosk_id = store.get_meta(db, "kiosk_id") or config.kiosk.id
+        if store.get_meta(db, "kiosk_id") is None:
+            store.set_meta(db, kiosk_id=self.kiosk_id)
+        self.session = session or make_session(central.ca_file)
+        self.session.headers["Authorization"] = f"Bearer {central.token}"
+        self._token = central.token
+        self.boot = boot_id()
+        self.reader_ok = reader_ok
+
+    # ------------------------------------------------------------ requests
+
+    def _request(self, method: str, path: str, **kwargs) -> dict:
+        try:
+            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise SyncError(f"the central store's certificate was refused ({self._clean(exc)}); "
+                            "set [central] ca_file to the school's CA certificate") from None
+        except requests.exceptions.RequestException as exc:
+            raise SyncError(f"cannot reach the central store at {self.url}: {self._clean(exc)}") from None
+        if response.status_code in (401, 403):
+            raise SyncError(f"the central store refused this kiosk's token ({response.status_code}: "
+                            f"{self._detail(response)})", fatal=True)
+        if response.status_code >= 400:
+            raise SyncError(f"the central store answered {response.status_code}: {self._detail(response)}",
+                            fatal=response.status_code in (409, 422))
+        try:
+            return response.json()
+        except ValueError:
+            raise SyncError(f"the central store's answer was not JSON ({len(response.content)} bytes)") from None
+
+    def _clean(self, exc: Exception) -> str:
+        """An error's text without the token, whatever the library put in it."""
+        text = str(exc).replace(self._token, "***") if self._token else str(exc)
+        return text[:300]
+
+    def _detail(self, response: requests.Response) -> str:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        return self._clean(Exception(str(detail)))
+
+    # ------------------------------------------------------------ push and pull
+
+    def push(self) -> int:
+        """Push every pending record in batches; returns how many were acknowledged."""
+        acked_total = 0
+        while True:
+            records = store.records_to_push(self.db, self.kiosk_id, self.batch)
+            if not records:
+                return acked_total
+            pushed = int(store.get_meta(self.db, "pushed_seq", "0"))
+            body = {
+                "sent_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds"),
+                "boot_id": self.boot,
+                "monotonic": round(time.monotonic(), 3),
+                "clock_trusted": system_clock_synced(),
+                "status": {"pending": store.pending_count(self.db), "reader_ok": self.reader_ok(),
+                           "version": version(), "last_error": store.get_meta(self.db, "last_error") or None},
+                "records": [{k: r[k] for k in ("seq", "kind", "at", "trusted", "boot_id", "monotonic", "patron_id",
+                                               "item_id", "details", "flagged")} for r in records],
+            }
+            started = time.time()
+            answer = self._request("POST", f"{API}/kiosks/{self.kiosk_id}/records", json=body)
+            self._note_clock(answer, started, time.time())
+            acked = int(answer["acked_seq"])
+            if acked <= pushed:
+                raise SyncError(f"the central store acknowledged nothing past #{pushed} (it holds up to #{acked})")
+            store.set_meta(self.db, pushed_seq=acked)
+            acked_total += acked - pushed
+
+    def _note_clock(self, answer: dict, started: float, ended: float) -> None:
+        """The central store's clock minus this kiosk's, for this boot (SystemClock uses it)."""
+        try:
+            server = datetime.fromisoformat(answer["server_time"])
+        except (KeyError, TypeError, ValueError):
+            return
+        middle = datetime.fromtimestamp((started + ended) / 2, timezone.utc)
+        offset = (server - middle) / timedelta(seconds=1)
+        store.set_meta(self.db, central_offset=round(offset, 3), central_offset_boot=self.boot)
+
+    def pull(self) -> int:
+        """Pull every page of changes since the checkpoint; returns the rows applied."""
+        applied = 0
+        while True:
+            since = store.get_meta(self.db, "pull_cursor", "0")
+            started = time.time()
+            page = self._request("GET", f"{API}/changes", params={"since": since, "limit": PAGE})
+            self._note_clock(page, started, time.time())
+            try:
+                store.apply_changes(self.db, self.kiosk_id, page, page["cursor"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
+                                fatal=True) from None
+            applied += sum(len(page.get(k) or []) for k in ("patrons", "items", "loans", "loans_removed"))
+            if not page.get("more"):
+                return applied
+
+    def run_once(self) -> bool:
+        """Push everything, then pull. True when both completed; the checkpoints say what happened."""
+        try:
+            pushed = self.push()
+            pulled = self.pull()
+        except SyncError as exc:
+            store.set_meta(self.db, online=0 if not exc.fatal else 1, last_error=str(exc))
+            log.warning("sync failed: %s", exc)
+            return False
+        store.set_meta(self.db, online=1, last_error="",
+                       last_sync=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        if pushed or pulled:
+            log.info("synced: %d records pushed, %d changes pulled", pushed, pulled)
+        return True
+
+    def run_forever(self, interval: float, stop: threading.Event, wake: Optional[threading.Event] = None) -> None:
+        """Sync every `interval` seconds until `stop`; after failures wait longer, up to BACKOFF_MAX.
+
+        Setting `wake` (the staff screen's "sync now") ends a wait early.
+        """
+        wake = wake or threading.Event()
+        failures = 0
+        while not stop.is_set():
+            ok = self.run_once()
+            failures = 0 if ok else failures + 1
+            wake.wait(interval if ok else min(BACKOFF_MAX, interval * 2 ** min(failures, 10)))
+            wake.clear()
