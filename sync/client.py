@@ -94,7 +94,10 @@ class SyncClient:
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         try:
-            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+            # verify is passed each time: requests lets REQUESTS_CA_BUNDLE in
+            # the environment override a session's own CA file otherwise.
+            response = self.session.request(method, self.url + path, timeout=self.timeout,
+                                            verify=self.session.verify, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise SyncError(f"the central store's certificate was refused ({self._clean(exc)}); "
                             "set [central] ca_file to the school's CA certificate") from None

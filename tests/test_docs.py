@@ -22,3 +22,12 @@ def test_every_kiosk_command_is_in_the_readme():
     assert "kiosk simulate" in found
     missing = [c for c in found if f"`{c}" not in README]
     assert not missing, f"not documented in README.md: {missing}"
+
+
+def test_every_kiosk_central_command_is_in_the_readme():
+    from sync.central_cli import main as central
+
+    found = list(commands(central, "kiosk-central"))
+    assert "kiosk-central serve" in found and "kiosk-central import patrons" in found
+    missing = [c for c in found if f"`{c}" not in README]
+    assert not missing, f"not documented in README.md: {missing}"
