@@ -255,3 +255,33 @@ def test_the_openapi_description_is_published(central):
     spec = httpx.get(f"{central.url}/openapi.json").json()
     assert "/api/v1/kiosks/{kiosk_id}/records" in spec["paths"]
     assert "/api/v1/changes" in spec["paths"]
+
+
+def test_kiosks_pushing_at_once_all_get_answers(tmp_path):
+    """Many kiosks at the same moment: every push answered 200 on the first try, each record held once."""
+    import threading
+
+    path = tmp_path / "central.db"
+    db = store.open_db(path)
+    tokens = {f"cabinet-{n}": store.add_kiosk(db, f"cabinet-{n}") for n in range(8)}
+    with CentralServer(path) as server:
+        server.tokens, server.db = tokens, db
+        statuses = []
+
+        def kiosk(kiosk_id):
+            me = Kiosk(server, kiosk_id)
+            with httpx.Client() as client:
+                for _ in range(10):
+                    batch = [me.record("inventory", n, item=f"B{n}") for n in range(20)]
+                    body = {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": me.boot,
+                            "monotonic": 1e5, "records": batch}
+                    statuses.append(client.post(f"{server.url}/api/v1/kiosks/{kiosk_id}/records", json=body,
+                                                headers=me.headers).status_code)
+
+        threads = [threading.Thread(target=kiosk, args=(k,)) for k in tokens]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert statuses == [200] * 80
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT kiosk_id || seq) FROM log").fetchone() == (1600, 1600)

@@ -132,7 +132,10 @@ def create_app(db_path: str) -> FastAPI:
 
     app.state.get_db = get_db
 
-    def kiosk_from_token(request: Request, db=Depends(get_db)) -> str:
+    # Sync dependencies and endpoints may run in different worker threads, so
+    # each takes its own thread's connection with get_db(), never via Depends.
+    def kiosk_from_token(request: Request) -> str:
+        db = get_db()
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         kiosk_id = store.kiosk_for_token(db, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
@@ -154,13 +157,13 @@ def create_app(db_path: str) -> FastAPI:
               responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
                          409: {"description": "a sequence number already held with other content"}})
     def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)],
-             caller: str = Depends(kiosk_from_token), db=Depends(get_db)) -> dict:
+             caller: str = Depends(kiosk_from_token)) -> dict:
         """Store a batch of this kiosk's records exactly once and merge them."""
         if caller != kiosk_id:
             raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
         batch = body.model_dump(mode="json")
         with write_lock:
-            answer = store.push(db, kiosk_id, batch)
+            answer = store.push(get_db(), kiosk_id, batch)
         log.info("kiosk %s pushed %d records (%d new), acked %d", kiosk_id, len(body.records), answer["stored"],
                  answer["acked_seq"])
         return answer
@@ -169,11 +172,11 @@ def create_app(db_path: str) -> FastAPI:
              responses={401: {"description": "no or wrong token"}})
     def changes(since: Annotated[str, Query(max_length=20)] = "0",
                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-                caller: str = Depends(kiosk_from_token), db=Depends(get_db)) -> dict:  # noqa: ARG001
+                caller: str = Depends(kiosk_from_token)) -> dict:  # noqa: ARG001
         """Patrons, items, loans and rules changed after the cursor `since`."""
         if not since.isdigit():
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
-        answer = store.changes(db, int(since), limit)
+        answer = store.changes(get_db(), int(since), limit)
         answer["server_time"] = store.iso(store.utc_now())
         return answer
 
