@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# After changing a text marked N_() in kiosk/: add the new msgids to kiosk.po,
+# translate them, and compile (tests/test_i18n.py checks all three).
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o kiosk/locale/kiosk.pot kiosk
+	$(VENV)/bin/pybabel update -i kiosk/locale/kiosk.pot -d kiosk/locale -D kiosk -l zh_CN --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d kiosk/locale -D kiosk -l zh_CN
+	rm kiosk/locale/kiosk.pot
 
 clean:
 	rm -rf $(VENV) build *.egg-info
