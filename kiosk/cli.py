@@ -178,6 +178,24 @@ def sync(db_path, config_path, once, interval):
     client.run_forever(interval or config.central.interval, stop, wake)
 
 
+@main.command(name="run")
+@DB
+@CONFIG
+@click.option("--window", is_flag=True, help="A window instead of full screen (development).")
+@click.option("--demo", is_flag=True, help="Keys stand for taps of the demo cards and books (legend on screen).")
+def run_(db_path, config_path, window, demo):
+    """Run the kiosk: screen, reader, lights, buzzer, buttons and lock."""
+    import logging
+    import os
+
+    from kiosk.run import run
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    config = load_config(config_path)
+    sys.exit(run(config, db_path, config_path=config_path or os.environ.get("KIOSK_CONFIG"), window=window,
+                 demo=demo))
+
+
 from kiosk.hwtest import hw_test  # noqa: E402
 
 main.add_command(hw_test)

@@ -8,13 +8,17 @@ student would see at each step.
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from kiosk import imports, store
 from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import Config
+from kiosk.i18n import translator
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 
@@ -36,7 +40,7 @@ def transcript(db_path: Path, out=sys.stdout) -> None:
     """Run the demo script and print each outcome as a person would read it."""
     db = store.open_db(db_path)
     clock = ScriptClock(db)
-    kiosk = Kiosk(db, Config(), clock)
+    kiosk = Kiosk(db, Config(), clock, translate=translator)
 
     def emit(outcome: dict) -> None:
         what = outcome["input"].split("#", 1)[-1].strip() if "#" in outcome["input"] else outcome["input"]
@@ -49,13 +53,94 @@ def transcript(db_path: Path, out=sys.stdout) -> None:
     print("\nThe kiosk's status:", json.dumps(store.status(db), ensure_ascii=False), file=out)
 
 
+def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
+    """A central store on loopback holding the demo patrons and items; returns it, its URL and a kiosk token."""
+    from sync.central import db as central_db
+
+    path = folder / "central.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    db = central_db.open_db(path)
+    central_db.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
+    central_db.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
+    token = central_db.add_kiosk(db, "demo-door", "Library door")
+    db.conn.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "sync.central_cli", "serve", "--db", str(path),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server, url, token
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("the demo's central store did not start")
+
+
+def write_config(folder: Path, url: str, token: str) -> Path:
+    path = folder / "kiosk.toml"
+    path.write_text(f'''# The demo kiosk: fake hardware, a window, the central store on loopback.
+[kiosk]
+id = "demo-door"
+name = "Library door"
+[hardware]
+driver = "fake"
+[screen]
+fullscreen = false
+[central]
+url = "{url}"
+token = "{token}"
+interval = 5
+''', encoding="utf-8")
+    return path
+
+
 def main() -> None:
+    from kiosk.config import load_config
+    from kiosk.run import display_available
+    from sync.client import SyncClient
+
     folder = Path("demo-data")
     folder.mkdir(exist_ok=True)
-    db_path = folder / "kiosk.db"
-    prepare_demo_db(db_path)
-    print("No kiosk window yet: running the demo script in the terminal.\n")
-    transcript(db_path)
+    server, url, token = start_central(folder)
+    processes = [server]
+    try:
+        config_path = write_config(folder, url, token)
+        config = load_config(config_path)
+        db_path = folder / "kiosk.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        db = store.init_db(db_path, "demo-door")
+        SyncClient(db, config).run_once()  # the catalog comes from the central store
+        print(f"Central store at {url} (its database: {folder / 'central.db'}); "
+              f"the kiosk pulled {store.status(db)['patrons']} patrons and {store.status(db)['items']} items.")
+        ok, why = display_available()
+        if ok:
+            processes.append(subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(db_path),
+                                               "--config", str(config_path)], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+            print("The kiosk opens in a window; the keys on its bottom line stand for taps. "
+                  "A librarian card (L) offers Exit.")
+            subprocess.run([sys.executable, "-m", "kiosk.cli", "run", "--db", str(db_path), "--config",
+                            str(config_path), "--window", "--demo"])
+        else:
+            print(f"No kiosk window: {why}. Running the demo script in the terminal instead.\n")
+            transcript(db_path)
+            client = SyncClient(store.open_db(db_path), config)
+            print("\nSyncing with the central store:", "done" if client.run_once() else "failed")
+            subprocess.run([sys.executable, "-m", "sync.central_cli", "report", "loans", "--db",
+                            str(folder / "central.db")])
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
 
 
 if __name__ == "__main__":

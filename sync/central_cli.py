@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -152,11 +153,22 @@ def report(name, db_path, as_json, as_csv, today):
         click.echo(table(rows) if rows else f"no {name}")
 
 
+def width(text: str) -> int:
+    """Columns a terminal gives `text`: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def table(rows: list[dict]) -> str:
     """Rows as aligned text columns, for a terminal."""
     columns = list(rows[0])
     cells = [[("" if row[c] is None else str(row[c])) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
-    return "\n".join(lines)
+    widths = [max(width(c), *(width(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+    def line(values):
+        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths)).rstrip()
+
+    return "\n".join([line(columns)] + [line(r) for r in cells])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""The kiosk's main loop on SDL's dummy driver: input from the devices, the keyboard and touches,
+what it refuses to do (quit), systemd's notify socket, and a checkout on the real drivers over the
+emulated RC522 and gpiozero's MockFactory."""
+
+import os
+import socket
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+import pygame  # noqa: E402
+from gpiozero.pins.mock import MockFactory  # noqa: E402
+
+import hardware  # noqa: E402
+from kiosk import store  # noqa: E402
+from kiosk.app import Kiosk  # noqa: E402
+from kiosk.clock import ScriptClock  # noqa: E402
+from kiosk.config import parse_config  # noqa: E402
+from kiosk.demo import prepare_demo_db  # noqa: E402
+from kiosk.i18n import translator  # noqa: E402
+from kiosk.run import MAINTENANCE_EXIT, DemoKeys, MainLoop, WakingQueue  # noqa: E402
+from kiosk.screen import Screen, find_cjk_font  # noqa: E402
+from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+class Rig:
+    """A kiosk in its loop, with every part reachable from the test."""
+
+    def __init__(self, tmp_path, devices, *, demo=False, **kiosk_section):
+        self.db_path = tmp_path / "kiosk.db"
+        prepare_demo_db(self.db_path, kiosk_section.get("id", "demo-door"))
+        self.db = store.open_db(self.db_path)
+        hw = {"has_lock": devices.lock is not None, "lock_seconds": 0.5, "door_alarm_seconds": 5}
+        self.config = parse_config({"kiosk": {"name": "Library door", **kiosk_section}, "hardware": hw})
+        self.clock = ScriptClock(self.db, START)
+        pygame.display.init()
+        pygame.font.init()
+        self.surface = pygame.display.set_mode((480, 320))
+        self.screen = Screen(self.surface, translator, font_path=find_cjk_font())
+        self.devices = devices
+        self.loop = None
+        self.inputs = WakingQueue(lambda: self.loop and self.loop.wake())
+        devices.post_to(self.inputs)
+        self.kiosk = Kiosk(self.db, self.config, self.clock, lights=devices.lights, sounder=devices.sounder,
+                           lock=devices.lock, screen=self.screen, translate=translator,
+                           on_exit=lambda: self.loop.stop(MAINTENANCE_EXIT))
+        self.loop = MainLoop(self.kiosk, self.screen, self.inputs, demo=DemoKeys() if demo else None)
+        devices.start()
+
+    def turn(self, count=1, wait_ms=0):
+        for _ in range(count):
+            self.loop.step(wait_ms)
+
+    def until(self, condition, seconds=5.0):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert time.monotonic() < deadline, "the kiosk did not get there"
+            self.loop.step(20)
+
+    def kinds(self):
+        return [r["kind"] for r in store.iter_log(self.db)]
+
+    def key(self, key, unicode="", mod=0):
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=unicode, mod=mod))
+
+    def close(self):
+        self.devices.close()
+        pygame.display.quit()
+
+
+@pytest.fixture
+def rig(tmp_path):
+    made = []
+
+    def make(devices=None, **options):
+        r = Rig(tmp_path, devices or hardware.build("fake", {}), **options)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def texts(rig):
+    return " | ".join(b.text for b in rig.screen.boxes)
+
+
+def test_a_checkout_and_a_return_from_the_reader_thread(rig):
+    r = rig()
+    r.turn()
+    r.devices.reader.tap("04A1B2C3")  # Mia's card, from the reader's thread
+    r.devices.reader.tap("04112233445566")  # Charlotte's Web
+    r.until(lambda: "checkout" in r.kinds())
+    assert r.kiosk.view.screen == "session"
+    assert "Borrowed: Charlotte's Web" in texts(r)
+    assert r.devices.lights.history[-1] == "ok" and r.devices.sounder.history[-1] == "ok"
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=r.screen.targets["done"].center, button=1))
+    r.until(lambda: r.kiosk.view.screen == "summary")
+    r.clock.advance(10)
+    r.turn(2)
+    r.devices.reader.tap("04112233445566")  # tapped alone: returned
+    r.until(lambda: "return" in r.kinds())
+    assert "Returned: Charlotte's Web" in texts(r)
+    assert store.loan_of(r.db, "B0001") is None
+
+
+def test_the_barcode_scanner_types_digits_and_enter(rig):
+    r = rig(demo=True)
+    r.key(pygame.K_m, "m")  # the demo's key for Mia's card
+    r.turn()
+    for digit in "9780142410370":
+        r.key(getattr(pygame, f"K_{digit}"), digit)
+    r.key(pygame.K_RETURN, "\r")
+    r.turn()
+    assert "checkout" in r.kinds()
+    assert store.loan_of(r.db, "B0002").patron_id == "S1001"
+
+
+@pytest.mark.parametrize("attempt", ["escape", "alt+f4", "ctrl+c", "ctrl+q", "window close"])
+def test_nothing_a_student_can_do_closes_the_kiosk(rig, attempt):
+    r = rig()
+    if attempt == "window close":
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+    else:
+        key, mod = {"escape": (pygame.K_ESCAPE, 0), "alt+f4": (pygame.K_F4, pygame.KMOD_ALT),
+                    "ctrl+c": (pygame.K_c, pygame.KMOD_CTRL), "ctrl+q": (pygame.K_q, pygame.KMOD_CTRL)}[attempt]
+        r.key(key, "", mod)
+    r.turn(3)
+    assert r.loop.exit_status is None
+    assert len(r.loop.ignored) == 1
+    assert r.kiosk.view.screen == "idle"
+
+
+def test_only_a_librarian_exits_for_maintenance_and_it_is_logged(rig):
+    r = rig()
+    r.devices.reader.tap("5F607182")  # a volunteer: no exit offered
+    r.until(lambda: r.kiosk.view.screen == "staff")
+    assert "exit" not in r.screen.targets
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=r.screen.targets["done"].center, button=1))
+    r.until(lambda: r.kiosk.view.screen == "idle")
+    r.clock.advance(3)
+    r.devices.reader.tap("60718293")  # the librarian
+    r.until(lambda: "exit" in r.screen.targets)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=r.screen.targets["exit"].center, button=1))
+    r.turn()
+    assert r.loop.exit_status == MAINTENANCE_EXIT
+    assert r.kinds()[-1] == "exit_maintenance"
+
+
+def test_systemd_hears_ready_then_watchdog_pings(rig, tmp_path, monkeypatch):
+    path = str(tmp_path / "notify")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(path)
+    listener.settimeout(2)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    monkeypatch.setenv("WATCHDOG_USEC", "100000")  # pings every 50 ms
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    r = rig()
+    heard = []
+    deadline = time.monotonic() + 3
+    while heard.count("WATCHDOG=1") < 3 and time.monotonic() < deadline:
+        r.turn(1, wait_ms=30)
+        try:
+            while True:
+                listener.settimeout(0.01)
+                heard.append(listener.recv(256).decode())
+        except OSError:
+            pass
+    listener.close()
+    assert heard[0] == "READY=1"
+    assert heard.count("WATCHDOG=1") >= 3
+
+
+def test_a_cabinet_opens_for_a_card_and_minds_its_door(rig):
+    devices = hardware.build("fake", {}, has_lock=True)
+    r = rig(devices, id="cabinet-3a", role="cabinet", home="class-3a")
+    r.devices.reader.tap("04A1B2C3")
+    r.until(lambda: r.kiosk.view.screen == "session")
+    assert r.devices.lock.history[0] == ("open", 0.5)
+    r.devices.door.set_open(True)
+    r.until(lambda: r.kiosk.state.door_open_since is not None)
+    r.clock.advance(6)  # longer than door_alarm_seconds
+    r.turn(2)
+    assert "door_open_too_long" in r.kinds()
+    assert "Please close the cabinet door." in texts(r)
+
+
+@pytest.fixture
+def real_devices():
+    install()
+    chip = MFRC522Chip()
+    attach(chip, 0, 0, reset_pin=25)
+    factory = MockFactory()
+    pins = {"green_led": 17, "red_led": 27, "buzzer": 22, "lock": 23, "door": 24, "button_done": 5,
+            "button_help": 6, "button_lang": 13, "reader_rst": 25}
+    devices = hardware.build("real", pins, has_lock=True, pin_factory=factory, poll_interval=0.02)
+    factory.pin(24).drive_low()  # the cabinet door is shut
+    yield devices, chip, factory
+    factory.reset()
+    detach(chip)
+
+
+def test_a_checkout_end_to_end_on_the_real_drivers(rig, real_devices):
+    devices, chip, factory = real_devices
+    r = rig(devices, id="cabinet-3a", role="cabinet", home="class-3a")
+    for pin in (17, 23):
+        factory.pin(pin).clear_states()
+    card = MifareClassic1K(bytes.fromhex("04A1B2C3"))
+    chip.put(card)  # Mia's card on the reader
+    r.until(lambda: r.kiosk.view.screen == "session")
+    chip.remove(card)
+    book = Ntag213(bytes.fromhex("04112233445566"))
+    chip.put(book)  # Charlotte's Web, a 7-byte NTAG sticker
+    r.until(lambda: "checkout" in r.kinds())
+    assert store.loan_of(r.db, "B0001").patron_id == "S1001"
+    r.until(lambda: factory.pin(23).state is False and len(factory.pin(23).states) >= 3, seconds=3)
+    assert [s.state for s in factory.pin(23).states][:3] == [False, True, False]  # opened, then locked again
+    assert True in [s.state for s in factory.pin(17).states]  # the green LED lit
+
+
+def test_the_reader_fault_screen_and_recovery_on_the_real_driver(rig, real_devices):
+    devices, chip, factory = real_devices
+    r = rig(devices)
+    r.turn()
+    chip.stop_answering()
+    r.until(lambda: r.kiosk.view.screen == "fault", seconds=8)
+    assert "Reader not working" in texts(r)
+    chip.resume()
+    r.until(lambda: r.kiosk.view.screen == "idle", seconds=8)
+    assert {"reader_fault", "reader_ok"} <= set(r.kinds())
