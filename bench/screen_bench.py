@@ -1,0 +1,104 @@
+"""The screen's cost: frame time per screen, and the main loop's CPU at idle.
+
+Frame time: each screen of the gallery drawn from scratch at 800x480 and at
+320x240, against a baseline of one full-surface fill and blit in the same
+run. Idle: `kiosk run`'s loop on SDL's dummy driver for a few seconds with
+nothing happening, CPU seconds over wall seconds, against a bare loop that
+only sleeps a quarter second at a time (target: under 3 % of one core).
+
+Run: .venv/bin/python bench/screen_bench.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pygame  # noqa: E402
+
+import hardware  # noqa: E402
+from kiosk import store  # noqa: E402
+from kiosk.app import Kiosk  # noqa: E402
+from kiosk.clock import SystemClock  # noqa: E402
+from kiosk.config import parse_config  # noqa: E402
+from kiosk.demo import prepare_demo_db  # noqa: E402
+from kiosk.i18n import translator  # noqa: E402
+from kiosk.run import MainLoop, WakingQueue  # noqa: E402
+from kiosk.screen import Screen, find_cjk_font  # noqa: E402
+from kiosk.screen.gallery import scene_views  # noqa: E402
+
+REPEAT = 30
+
+
+def frame_times(font: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        views = list(scene_views(Path(tmp), "en"))
+    for size in ((800, 480), (320, 240)):
+        surface = pygame.Surface(size)
+        tile = pygame.Surface(size)
+        start = time.perf_counter()
+        for _ in range(REPEAT):
+            surface.fill((255, 255, 255))
+            surface.blit(tile, (0, 0))
+        baseline = (time.perf_counter() - start) / REPEAT
+        print(f"frame time at {size[0]}x{size[1]} (baseline: one fill and blit, {baseline * 1000:.3f} ms)")
+        screen = Screen(surface, translator, font_path=font)
+        for name, _, view, now in views:
+            samples = []
+            for _ in range(REPEAT):
+                screen.dirty = True
+                screen.show(view)
+                start = time.perf_counter()
+                screen.draw(now)
+                samples.append(time.perf_counter() - start)
+            median = statistics.median(samples)
+            print(f"  {name:<14} median {median * 1000:6.2f} ms   {median / baseline:6.1f} x baseline")
+
+
+def cpu_share(work, seconds: float) -> float:
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    end = wall0 + seconds
+    while time.perf_counter() < end:
+        work()
+    return (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+
+
+def idle_cpu(font: str, seconds: float = 5.0) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kiosk.db"
+        prepare_demo_db(path)
+        db = store.open_db(path)
+        pygame.display.init()
+        surface = pygame.display.set_mode((800, 480))
+        screen = Screen(surface, translator, font_path=font)
+        devices = hardware.build("fake", {})
+        inputs = WakingQueue(lambda: None)
+        devices.post_to(inputs)
+        kiosk = Kiosk(db, parse_config({}), SystemClock(db), lights=devices.lights, sounder=devices.sounder,
+                      screen=screen, translate=translator)
+        loop = MainLoop(kiosk, screen, inputs, on_draw=pygame.display.update)
+        loop.step()
+        base = cpu_share(lambda: time.sleep(0.25), seconds)
+        share = cpu_share(loop.step, seconds)
+        print(f"idle CPU over {seconds:.0f} s: main loop {share * 100:.2f} % of one core; "
+              f"a bare sleeping loop {base * 100:.2f} %   target < 3 %")
+        pygame.display.quit()
+
+
+def main() -> None:
+    pygame.display.init()
+    pygame.font.init()
+    font = find_cjk_font()
+    frame_times(font)
+    idle_cpu(font)
+
+
+if __name__ == "__main__":
+    main()
