@@ -80,6 +80,26 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
     click.echo(f"kiosk {kiosk_id}: token above is shown only now; the store keeps only its hash", err=True)
 
 
+@main.command(name="add-librarian")
+@click.argument("name")
+@DB
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def add_librarian(name, db_path, password_stdin):
+    """Add a librarian account, or set a new password (which ends the old sessions)."""
+    from sync.central.pages import hash_password
+
+    if not name.strip() or len(name) > 64:
+        fail(f"librarian name {name!r}: 1 to 64 characters")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        fail("the password needs at least 8 characters")
+    store.set_librarian(store.open_db(db_path), name, hash_password(password))
+    click.echo(f"librarian {name}: password set")
+
+
 @main.group(name="import", cls=CentralGroup)
 def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""

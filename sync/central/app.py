@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kiosk.events import RECORD_KINDS
@@ -179,5 +179,15 @@ def create_app(db_path: str) -> FastAPI:
         answer = store.changes(get_db(), int(since), limit)
         answer["server_time"] = store.iso(store.utc_now())
         return answer
+
+    from sync.central import pages
+
+    app.include_router(pages.router(get_db, write_lock))
+
+    @app.exception_handler(pages.LoginNeeded)
+    async def login_needed(request, exc):  # noqa: ARG001
+        if request.method == "GET":
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse(status_code=403, content={"detail": "log in again: this form's session has ended"})
 
     return app

@@ -419,3 +419,148 @@ def flagged(db) -> list[dict]:
         " FROM log LEFT JOIN merge_flags ON merge_flags.kiosk_id = log.kiosk_id AND merge_flags.seq = log.seq"
         " WHERE merge_flags.seq IS NOT NULL OR log.flagged"
         " ORDER BY log.corrected_at, log.kiosk_id, log.seq"))
+
+
+# ---- librarian pages
+
+
+@migrations(name="pages_0001_librarians")
+def _librarians(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    CREATE TABLE librarians (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created TEXT NOT NULL);
+    CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, librarian TEXT NOT NULL, csrf TEXT NOT NULL,
+        expires TEXT NOT NULL);
+    CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, librarian TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT, detail TEXT);
+    """)
+
+
+def set_librarian(db, name: str, password_hash: str) -> None:
+    with db.atomic():
+        db.execute("INSERT INTO librarians (name, password_hash, created) VALUES (?, ?, ?)"
+                   " ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash",
+                   [name, password_hash, iso(utc_now())])
+        db.execute("DELETE FROM sessions WHERE librarian = ?", [name])  # a new password ends old sessions
+
+
+def librarian_hash(db, name: str) -> Optional[str]:
+    row = db.execute("SELECT password_hash FROM librarians WHERE name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def start_session(db, id_hash: str, librarian: str, csrf: str, expires: datetime) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM sessions WHERE expires < ?", [iso(utc_now())])
+        db.execute("INSERT INTO sessions (id_hash, librarian, csrf, expires) VALUES (?, ?, ?, ?)",
+                   [id_hash, librarian, csrf, iso(expires)])
+
+
+def session(db, id_hash: str) -> Optional[dict]:
+    row = db.execute("SELECT librarian, csrf, expires FROM sessions WHERE id_hash = ?", [id_hash]).fetchone()
+    if row is None or datetime.fromisoformat(row[2]) < utc_now():
+        return None
+    return {"librarian": row[0], "csrf": row[1]}
+
+
+def end_session(db, id_hash: str) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM sessions WHERE id_hash = ?", [id_hash])
+
+
+def audit(db, librarian: str, action: str, target: str, detail: str = "") -> None:
+    """The registers: every change a librarian makes, with who and when (inside the caller's transaction)."""
+    db.execute("INSERT INTO audit (at, librarian, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+               [iso(utc_now()), librarian, action, target, detail])
+
+
+LOG_FILTERS = {
+    "since": "log.corrected_at >= ?", "until": "log.corrected_at < ?", "kiosk": "log.kiosk_id = ?",
+    "class": "patrons.class_name = ?", "patron": "log.patron_id = ?", "item": "log.item_id = ?",
+    "kind": "log.kind = ?",
+}
+
+
+def browse_log(db, filters: dict, before: Optional[tuple] = None, limit: int = 50) -> list[dict]:
+    """One page of the merged log, newest first, filtered; `before` is the last row's key of the page before."""
+    where, params = [], []
+    for key, clause in LOG_FILTERS.items():
+        if filters.get(key):
+            where.append(clause)
+            params.append(filters[key])
+    if filters.get("flagged"):
+        where.append("(log.flagged OR EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
+                     " AND m.seq = log.seq))")
+    if before is not None:
+        where.append("(log.corrected_at, log.kiosk_id, log.seq) < (?, ?, ?)")
+        params += list(before)
+    sql = ("SELECT log.kiosk_id, log.seq, log.kind, log.corrected_at, log.trusted, log.patron_id,"
+           " patrons.name AS patron_name, patrons.class_name, log.item_id, items.title, log.details, log.flagged,"
+           " (SELECT reason FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id AND m.seq = log.seq) AS reason"
+           " FROM log LEFT JOIN patrons ON patrons.id = log.patron_id LEFT JOIN items ON items.id = log.item_id"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY log.corrected_at DESC, log.kiosk_id DESC, log.seq DESC LIMIT ?")
+    return list(db.query(sql, params + [limit]))
+
+
+def unknown_tags(db, limit: int = 200) -> list[dict]:
+    """UIDs tapped recently that match no patron and no item, with the kiosk and the last time."""
+    return list(db.query(
+        "SELECT json_extract(details, '$.uid') AS uid, kiosk_id, MAX(corrected_at) AS seen, COUNT(*) AS taps"
+        " FROM log WHERE kind = 'unknown_tag' AND json_extract(details, '$.uid') IS NOT NULL"
+        " AND json_extract(details, '$.uid') NOT IN (SELECT card_uid FROM patrons WHERE card_uid IS NOT NULL)"
+        " AND json_extract(details, '$.uid') NOT IN (SELECT tag_uid FROM items WHERE tag_uid IS NOT NULL)"
+        " GROUP BY uid ORDER BY seen DESC LIMIT ?", [limit]))
+
+
+def attach_uid(db, librarian: str, uid: str, kind: str, target_id: str) -> None:
+    """Give a patron a card UID or an item a tag UID; kiosks get it at their next pull."""
+    table, column = ("patrons", "card_uid") if kind == "patron" else ("items", "tag_uid")
+    other_table, other_column = ("items", "tag_uid") if kind == "patron" else ("patrons", "card_uid")
+    with db.atomic():
+        if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", [target_id]).fetchone() is None:
+            raise CentralError(f"no {kind} with id {target_id!r}")
+        holder = db.execute(f"SELECT id FROM {table} WHERE {column} = ?", [uid]).fetchone()
+        other = db.execute(f"SELECT id FROM {other_table} WHERE {other_column} = ?", [uid]).fetchone()
+        if holder or other:
+            raise CentralError(f"UID {uid} already belongs to {(holder or other)[0]}")
+        db.execute(f"UPDATE {table} SET {column} = ?, rev = ? WHERE id = ?", [uid, _next_revs(db, 1), target_id])
+        audit(db, librarian, f"attach {kind} tag", target_id, uid)
+
+
+def resolve_flag(db, librarian: str, kiosk_id: str, seq: int, resolution: str) -> None:
+    """The librarian's answer to a flagged record: accept, reverse, or mark the book lost; logged."""
+    if resolution not in ("accept", "reverse", "lost"):
+        raise CentralError(f"resolution {resolution!r} is not one of accept, reverse, lost")
+    with db.atomic():
+        row = db.execute("SELECT kind, item_id, patron_id FROM log WHERE kiosk_id = ? AND seq = ?",
+                         [kiosk_id, seq]).fetchone()
+        if row is None:
+            raise CentralError(f"no record {kiosk_id} #{seq}")
+        kind, item_id, _ = row
+        db.execute("INSERT INTO merge_flags (kiosk_id, seq, item_id, reason, detail) VALUES (?, ?, ?, 'kiosk', '')"
+                   " ON CONFLICT(kiosk_id, seq) DO NOTHING", [kiosk_id, seq, item_id])
+        db.execute("UPDATE merge_flags SET resolution = ?, resolved_by = ?, resolved_at = ? WHERE kiosk_id = ?"
+                   " AND seq = ?", [resolution, librarian, iso(utc_now()), kiosk_id, seq])
+        if resolution == "reverse" and kind == "checkout" and item_id:
+            current = db.execute("SELECT kiosk_id, seq FROM loans WHERE item_id = ?", [item_id]).fetchone()
+            if current and tuple(current) == (kiosk_id, seq):
+                _set_loan(db, item_id, None)
+        if resolution == "lost" and item_id:
+            db.execute("UPDATE items SET status = 'lost', unavailable_since = ?, rev = ? WHERE id = ?",
+                       [iso(utc_now()), _next_revs(db, 1), item_id])
+        audit(db, librarian, f"resolve {resolution}", f"{kiosk_id} #{seq}", f"{kind} of {item_id}")
+
+
+def audit_now(db, librarian: str, action: str, target: str, detail: str = "") -> None:
+    """`audit` in a transaction of its own."""
+    with db.atomic():
+        audit(db, librarian, action, target, detail)
+
+
+def all_rows(db, table: str) -> list[dict]:
+    """Every patron or item, for export, in the columns of the CSV import."""
+    if table == "patrons":
+        return list(db.query("SELECT id, name, type, class_name AS class, card_uid, status, expires FROM patrons"
+                             " ORDER BY id"))
+    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items"
+                         " ORDER BY id"))

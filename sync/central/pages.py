@@ -1,0 +1,214 @@
+"""The librarian's pages, served by the central store.
+
+Every page and form needs a login (a session cookie, HttpOnly and
+SameSite=Strict, that expires); every form carries the session's CSRF token.
+Passwords are kept as salted scrypt hashes (the standard library's, slow by
+design). Templates are Jinja2 with autoescaping, so a title such as
+`<script>` shows as text. All SQL is in `sync.central.db`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import secrets
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Optional
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kiosk.errors import ImportRejected, KioskError
+from sync.central import db as store
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+COOKIE = "kiosk_session"
+SESSION_HOURS = 8
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SILENT_HOURS = 24  # a kiosk not heard from for longer stands out on the health page
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: Optional[str]) -> bool:
+    if not stored:
+        hashlib.scrypt(b"x", salt=b"0" * 16, dklen=32, **SCRYPT)  # the same time for a name that does not exist
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    again = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(again.hex(), digest)
+
+
+class LoginNeeded(Exception):
+    """No valid session: the page answers with a way to the login form."""
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def router(get_db, write_lock) -> APIRouter:
+    """The pages, over the app's per-thread connection `get_db` and its `write_lock`."""
+    pages = APIRouter(include_in_schema=False)
+
+    def librarian(request: Request) -> dict:
+        sid = request.cookies.get(COOKIE, "")
+        found = store.session(get_db(), _sid_hash(sid)) if sid else None
+        if found is None:
+            raise LoginNeeded()
+        return found
+
+    def checked(request: Request, csrf: str) -> dict:
+        who = librarian(request)
+        if not hmac.compare_digest(csrf or "", who["csrf"]):
+            raise LoginNeeded()
+        return who
+
+    def page(request: Request, template: str, who: dict, status: int = 200, **context) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(request, template, {"who": who, "csrf": who["csrf"], **context},
+                                          status_code=status)
+
+    @pages.get("/login")
+    def login_form(request: Request, failed: int = 0):
+        return TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed, "who": None})
+
+    @pages.post("/login")
+    def login(name: str = Form(...), password: str = Form(...)):
+        db = get_db()
+        if not check_password(password, store.librarian_hash(db, name)):
+            return RedirectResponse("/login?failed=1", status_code=303)
+        sid = secrets.token_urlsafe(32)
+        with write_lock:
+            store.start_session(db, _sid_hash(sid), name, secrets.token_urlsafe(24),
+                                store.utc_now() + timedelta(hours=SESSION_HOURS))
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.post("/logout")
+    def logout(request: Request, csrf: str = Form("")):
+        checked(request, csrf)
+        with write_lock:
+            store.end_session(get_db(), _sid_hash(request.cookies.get(COOKIE, "")))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @pages.get("/", response_class=HTMLResponse)
+    def home(request: Request):
+        who = librarian(request)
+        kiosks = store.kiosks(get_db())
+        now = store.utc_now()
+        for k in kiosks:
+            seen = k["last_seen"]
+            k["silent"] = seen is None or (now - datetime.fromisoformat(seen)) > timedelta(hours=SILENT_HOURS)
+        return page(request, "home.html", who, kiosks=kiosks, silent_hours=SILENT_HOURS)
+
+    @pages.get("/log", response_class=HTMLResponse)
+    def log_page(request: Request, since: str = "", until: str = "", kiosk: str = "", klass: str = "",
+                 patron: str = "", item: str = "", kind: str = "", flagged: str = "", before: str = ""):
+        who = librarian(request)
+        filters = {"since": since, "until": until, "kiosk": kiosk, "class": klass, "patron": patron, "item": item,
+                   "kind": kind, "flagged": flagged}
+        key = None
+        if before:
+            at, kiosk_id, seq = before.rsplit("|", 2)
+            key = (at, kiosk_id, int(seq))
+        rows = store.browse_log(get_db(), filters, key)
+        nxt = f"{rows[-1]['corrected_at']}|{rows[-1]['kiosk_id']}|{rows[-1]['seq']}" if len(rows) == 50 else ""
+        return page(request, "log.html", who, rows=rows, filters=filters, next_key=nxt)
+
+    @pages.get("/loans", response_class=HTMLResponse)
+    def loans_page(request: Request, overdue: int = 0):
+        who = librarian(request)
+        rows = store.current_loans(get_db(), date.today())
+        if overdue:
+            rows = [r for r in rows if r["days_overdue"] > 0]
+        classes: dict[str, list] = {}
+        for row in rows:
+            classes.setdefault(row["class_name"] or "-", []).append(row)
+        return page(request, "loans.html", who, classes=classes, overdue=overdue)
+
+    @pages.get("/export/{what}.csv")
+    def export(request: Request, what: str):
+        librarian(request)
+        db = get_db()
+        if what == "loans":
+            rows = store.current_loans(db, date.today())
+        elif what == "overdue":
+            rows = [r for r in store.current_loans(db, date.today()) if r["days_overdue"] > 0]
+        elif what == "log":
+            rows = list(store.log_records(db))
+        elif what in ("patrons", "items"):
+            rows = store.all_rows(db, what)
+        else:
+            return Response("no such export", status_code=404)
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{what}.csv"'})
+
+    @pages.get("/import", response_class=HTMLResponse)
+    def import_form(request: Request):
+        return page(request, "import.html", librarian(request), problems=None, done=None)
+
+    @pages.post("/import", response_class=HTMLResponse)
+    async def import_file(request: Request, kind: str = Form(...), file: UploadFile = None, csrf: str = Form("")):
+        who = checked(request, csrf)
+        if kind not in ("patrons", "items") or file is None:
+            return page(request, "import.html", who, 400, problems=["choose patrons or items, and a CSV file"],
+                        done=None)
+        data = await file.read()
+        name = file.filename or "upload.csv"
+        from kiosk.imports import decode
+
+        try:
+            with write_lock:
+                count = store.import_csv(get_db(), kind, decode(data, name), name)
+                store.audit_now(get_db(), who["librarian"], f"import {kind}", name, f"{count} rows")
+        except ImportRejected as exc:
+            return page(request, "import.html", who, 422, problems=exc.problems, source=name, done=None)
+        except KioskError as exc:
+            return page(request, "import.html", who, 422, problems=[str(exc)], source=name, done=None)
+        return page(request, "import.html", who, problems=None, done=f"{name}: imported {count} {kind}")
+
+    @pages.get("/unknown-tags", response_class=HTMLResponse)
+    def unknown(request: Request, error: str = ""):
+        return page(request, "unknown.html", librarian(request), tags=store.unknown_tags(get_db()), error=error)
+
+    @pages.post("/unknown-tags")
+    def attach(request: Request, uid: str = Form(...), kind: str = Form(...), target: str = Form(...),
+               csrf: str = Form("")):
+        who = checked(request, csrf)
+        try:
+            with write_lock:
+                store.attach_uid(get_db(), who["librarian"], uid, "patron" if kind == "patron" else "item",
+                                 target.strip())
+        except KioskError as exc:
+            return RedirectResponse(f"/unknown-tags?error={exc}", status_code=303)
+        return RedirectResponse("/unknown-tags", status_code=303)
+
+    @pages.get("/flagged", response_class=HTMLResponse)
+    def flagged(request: Request):
+        return page(request, "flagged.html", librarian(request), rows=store.flagged(get_db()))
+
+    @pages.post("/flagged")
+    def resolve(request: Request, kiosk_id: str = Form(...), seq: int = Form(...), resolution: str = Form(...),
+                csrf: str = Form("")):
+        who = checked(request, csrf)
+        with write_lock:
+            store.resolve_flag(get_db(), who["librarian"], kiosk_id, seq, resolution)
+        return RedirectResponse("/flagged", status_code=303)
+
+    return pages

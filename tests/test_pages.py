@@ -1,0 +1,144 @@
+"""The librarian's pages over HTTP on loopback: logins, CSRF, imports, exports, tags and flags."""
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sync.central import db as store
+from sync.central.pages import check_password, hash_password
+from tests.servers import CentralServer
+
+DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo_data"
+PASSWORD = "correct horse battery"
+
+
+def seed(path):
+    db = store.open_db(path)
+    store.set_librarian(db, "wu", hash_password(PASSWORD))
+    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
+    store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
+    store.add_kiosk(db, "door")
+    stamp = {"trusted": True, "boot_id": "b", "monotonic": 1.0}
+    records = [
+        {"seq": 1, "kind": "unknown_tag", "at": "2026-11-20T01:00:00+00:00", "details": {"uid": "04CAFE0000BEEF"},
+         **stamp},
+        {"seq": 2, "kind": "return", "at": "2026-11-20T02:00:00+00:00", "item_id": "B0004", **stamp},
+        {"seq": 3, "kind": "checkout", "at": "2026-11-01T02:00:00+00:00", "patron_id": "S1001", "item_id": "B0001",
+         "details": {"due": "2026-11-15"}, **stamp},
+    ]
+    store.push(db, "door", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
+                            "records": records})
+    return db
+
+
+@pytest.fixture
+def central(tmp_path):
+    path = tmp_path / "central.db"
+    db = seed(path)
+    with CentralServer(path) as server:
+        server.db = db
+        yield server
+
+
+def login(central, password=PASSWORD):
+    client = httpx.Client(base_url=central.url)
+    response = client.post("/login", data={"name": "wu", "password": password})
+    return client, response
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def test_passwords_are_salted_slow_hashes():
+    one, two = hash_password("secret-1"), hash_password("secret-1")
+    assert one != two and one.startswith("scrypt$16384$")
+    assert check_password("secret-1", one) and not check_password("secret-2", one)
+    assert not check_password("secret-1", None)
+
+
+@pytest.mark.parametrize("path", ["/", "/log", "/loans", "/loans?overdue=1", "/import", "/unknown-tags", "/flagged",
+                                  "/export/log.csv", "/export/patrons.csv"])
+def test_every_page_needs_a_login(central, path):
+    response = httpx.get(central.url + path)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_a_wrong_password_is_refused_and_a_session_ends_at_logout(central):
+    client, response = login(central, "wrong password")
+    assert response.headers["location"] == "/login?failed=1" and "kiosk_session" not in client.cookies
+    client, response = login(central)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and "Kiosk health" in home.text
+    client.post("/logout", data={"csrf": csrf_of(home.text)})
+    assert httpx.get(central.url + "/", cookies={"kiosk_session": "stolen"}).status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_a_form_without_the_sessions_csrf_token_changes_nothing(central):
+    client, _ = login(central)
+    response = client.post("/unknown-tags", data={"uid": "04CAFE0000BEEF", "kind": "patron", "target": "S1002",
+                                                  "csrf": "forged"})
+    assert response.status_code == 403
+    assert store.uids_in_use(central.db, "patrons").get("04CAFE0000BEEF") is None
+
+
+def test_a_file_with_a_bad_row_imports_nothing_and_names_the_row(central):
+    client, _ = login(central)
+    token = csrf_of(client.get("/import").text)
+    bad = "id,title,author,call_number,tag_uid,barcode,home,status\nB9001,Good Book,,,,,library,available\n" \
+          "B9002,,,,,,library,available\n"
+    response = client.post("/import", data={"kind": "items", "csrf": token},
+                           files={"file": ("books.csv", bad.encode(), "text/csv")})
+    assert response.status_code == 422 and "line 3: title is missing" in response.text
+    assert central.db.execute("SELECT COUNT(*) FROM items WHERE id LIKE 'B900%'").fetchone()[0] == 0
+    good = bad.replace("B9002,,", "B9002,<script>alert(1)</script>,")
+    response = client.post("/import", data={"kind": "items", "csrf": token},
+                           files={"file": ("books.csv", good.encode(), "text/csv")})
+    assert response.status_code == 200 and "imported 2 items" in response.text
+    exported = client.get("/export/items.csv").text
+    assert "B9002,<script>alert(1)</script>" in exported
+
+
+def test_an_unknown_tag_is_attached_and_kiosks_pull_it(central):
+    client, _ = login(central)
+    page = client.get("/unknown-tags")
+    assert "04CAFE0000BEEF" in page.text
+    before = int(store.changes(central.db, 0, 5000)["cursor"])
+    client.post("/unknown-tags", data={"uid": "04CAFE0000BEEF", "kind": "patron", "target": "S1002",
+                                       "csrf": csrf_of(page.text)})
+    assert store.uids_in_use(central.db, "patrons")["04CAFE0000BEEF"] == "S1002"
+    assert [p["id"] for p in store.changes(central.db, before, 100)["patrons"]] == ["S1002"]
+    assert "04CAFE0000BEEF" not in client.get("/unknown-tags").text
+    assert central.db.execute("SELECT librarian, action FROM audit").fetchall()[-1] == ("wu", "attach patron tag")
+
+
+def test_a_flagged_return_is_resolved_and_the_resolution_logged(central):
+    client, _ = login(central)
+    page = client.get("/flagged")
+    assert "return_not_on_loan" in page.text
+    client.post("/flagged", data={"kiosk_id": "door", "seq": "2", "resolution": "lost", "csrf": csrf_of(page.text)})
+    assert central.db.execute("SELECT resolution, resolved_by FROM merge_flags WHERE seq = 2").fetchone() == (
+        "lost", "wu")
+    assert central.db.execute("SELECT status FROM items WHERE id = 'B0004'").fetchone()[0] == "lost"
+    assert "Mark the book lost" not in client.get("/flagged").text
+
+
+def test_overdue_books_per_class_and_as_csv(central):
+    client, _ = login(central)
+    page = client.get("/loans?overdue=1")
+    assert "Class 3A: overdue books" in page.text and "Charlotte" in page.text
+    rows = client.get("/export/overdue.csv").text.splitlines()
+    assert rows[0].startswith("item_id,title") and rows[1].startswith("B0001,Charlotte's Web")
+
+
+def test_the_log_filters_by_kind_and_pages(central):
+    client, _ = login(central)
+    page = client.get("/log", params={"kind": "checkout"})
+    assert "Charlotte" in page.text and "04CAFE" not in page.text
+    flagged = client.get("/log", params={"flagged": "1"})
+    assert "return_not_on_loan" in flagged.text and "checkout" not in flagged.text
