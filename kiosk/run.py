@@ -98,8 +98,10 @@ class MainLoop:
             self.kiosk.tap(item[1])
         elif kind == "reader_fault":
             self.kiosk.reader_fault(item[1] if len(item) > 1 else "")
+            store.set_meta(self.kiosk.db, reader_ok=0)  # for the kiosk health page, via the sync process
         elif kind == "reader_ok":
             self.kiosk.reader_ok()
+            store.set_meta(self.kiosk.db, reader_ok=1)
         elif kind == "button":
             self.kiosk.press(item[1])
         elif kind == "door":

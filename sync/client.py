@@ -70,7 +70,7 @@ class SyncClient:
     """Push and pull for one kiosk database against one central store."""
 
     def __init__(self, db, config: Config, session: Optional[requests.Session] = None,
-                 reader_ok: Callable[[], Optional[bool]] = lambda: None):
+                 reader_ok: Optional[Callable[[], Optional[bool]]] = None):
         central = config.central
         if not central.url:
             raise ConfigError(f"{config.path}: [central] url is not set: nowhere to sync to")
@@ -88,7 +88,8 @@ class SyncClient:
         self.session.headers["Authorization"] = f"Bearer {central.token}"
         self._token = central.token
         self.boot = boot_id()
-        self.reader_ok = reader_ok
+        # The screen process notes the reader's health in the database.
+        self.reader_ok = reader_ok or (lambda: {"1": True, "0": False}.get(store.get_meta(db, "reader_ok") or ""))
 
     # ------------------------------------------------------------ requests
 

@@ -230,6 +230,7 @@ def test_the_reader_fault_screen_and_recovery_on_the_real_driver(rig, real_devic
     chip.stop_answering()
     r.until(lambda: r.kiosk.view.screen == "fault", seconds=8)
     assert "Reader not working" in texts(r)
+    assert store.get_meta(r.db, "reader_ok") == "0"  # the sync process reports it to the central store
     chip.resume()
     r.until(lambda: r.kiosk.view.screen == "idle", seconds=8)
     assert {"reader_fault", "reader_ok"} <= set(r.kinds())
