@@ -95,6 +95,11 @@ class FaultProxy:
                     if self.delay and self.chance(0.3):
                         self.count("delayed")
                         time.sleep(self.random.uniform(0, self.delay))
+                    if not answers and self.chance(self.drop):
+                        # The connection dies with the request on the way:
+                        # the server never sees it.
+                        self.count("dropped")
+                        break
                     if answers and self.chance(self.cut):
                         # The server has answered, so it has committed: the
                         # kiosk never hears it and must send the batch again.

@@ -191,13 +191,13 @@ def test_the_sync_process_killed_mid_batch_resumes_and_stores_each_record_once(t
 
 def test_twenty_thousand_records_through_a_bad_network_arrive_exactly_once(tmp_path, central):
     sizes = {"door": 8000, "cabinet-3a": 6000, "cabinet-4b": 6000}
-    with FaultProxy(("127.0.0.1", central.port), drop=0.05, cut=0.08, delay=0.05, seed=7) as proxy:
+    with FaultProxy(("127.0.0.1", central.port), drop=0.1, cut=0.08, delay=0.05, seed=7) as proxy:
         left, attempts = {}, {}
 
         def kiosk(kiosk_id):
             """One kiosk's sync process: its own thread and connection, as on a Pi."""
             site = Site(tmp_path, central, kiosk_id, url=proxy.url, session=make_session(retries=3, backoff=0.01),
-                        batch_size=500)
+                        batch_size=250)
             fill(site.db, kiosk_id, sizes[kiosk_id])
             for attempts[kiosk_id] in range(1, 200):
                 if site.sync.run_once():
