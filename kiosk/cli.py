@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -59,20 +60,40 @@ def init(db_path, kiosk_id):
     click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
 
 
+def import_commands(group: click.Group, do_import: Callable[[str, str, str], int], db_option) -> None:
+    """`import patrons CSV` and `import items CSV` under `group`; `do_import(kind, csv_path, db_path)` counts."""
+    for kind, columns in (("patrons", "id,name,type,class,card_uid,status,expires"),
+                          ("items", "id,title,author,call_number,tag_uid,barcode,home,status")):
+        def command(csv_path, db_path, kind=kind):
+            count = do_import(kind, csv_path, db_path)
+            click.echo(f"{csv_path}: imported {count} {kind}")
+
+        command.__doc__ = f"{kind.capitalize()}: {columns}."
+        group.command(name=kind)(
+            click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))(db_option(command)))
+
+
+def read_csv(csv_path: str) -> str:
+    """A CSV file's text; `KioskError` naming the file when it cannot be read."""
+    from kiosk import imports
+
+    try:
+        data = Path(csv_path).read_bytes()
+    except OSError as exc:
+        raise KioskError(f"{csv_path}: cannot read: {exc.strerror}") from None
+    return imports.decode(data, csv_path)
+
+
 @main.group(name="import", cls=KioskGroup)
 def import_():
     """Import patrons or items from CSV (all or nothing)."""
 
 
-def _import(kind: str, csv_path: str, db_path: str):
+def _import(kind: str, csv_path: str, db_path: str) -> int:
     from kiosk import imports
 
     db = open_existing(db_path)
-    try:
-        data = Path(csv_path).read_bytes()
-    except OSError as exc:
-        fail(f"{csv_path}: cannot read: {exc.strerror}")
-    text = imports.decode(data, csv_path)
+    text = read_csv(csv_path)
     patron_uids, item_uids = store.uids_in_use(db, "patrons"), store.uids_in_use(db, "items")
     if kind == "patrons":
         rows = imports.parse_patrons(text, csv_path, patron_uids, item_uids)
@@ -80,23 +101,10 @@ def _import(kind: str, csv_path: str, db_path: str):
     else:
         rows = imports.parse_items(text, csv_path, item_uids, patron_uids)
         store.save_items(db, rows)
-    click.echo(f"{csv_path}: imported {len(rows)} {kind}")
+    return len(rows)
 
 
-@import_.command()
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
-@DB
-def patrons(csv_path, db_path):
-    """Patrons: id,name,type,class,card_uid,status,expires."""
-    _import("patrons", csv_path, db_path)
-
-
-@import_.command()
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
-@DB
-def items(csv_path, db_path):
-    """Items: id,title,author,call_number,tag_uid,barcode,home,status."""
-    _import("items", csv_path, db_path)
+import_commands(import_, _import, DB)
 
 
 @main.command()

@@ -63,14 +63,19 @@ class StoreError(KioskError):
     """The local store cannot be used as asked."""
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the kiosk's database, durable and migrated."""
+def open_durable(path: str | Path, named_migrations: Migrations, busy_ms: int = 5000) -> sqlite_utils.Database:
+    """Open (creating if needed) a database in WAL with `synchronous=FULL`, and migrate it."""
     db = sqlite_utils.Database(str(path))
-    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
-    migrations.apply(db)
+    named_migrations.apply(db)
     return db
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the kiosk's database, durable and migrated."""
+    return open_durable(path, migrations)
 
 
 def init_db(path: str | Path, kiosk_id: str | None = None) -> sqlite_utils.Database:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from kiosk.cli import import_commands, read_csv
 from kiosk.errors import KioskError
 from sync.central import db as store
 
@@ -105,32 +106,12 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str):
-    from kiosk import imports
-
-    try:
-        data = Path(csv_path).read_bytes()
-    except OSError as exc:
-        fail(f"{csv_path}: cannot read: {exc.strerror}")
-    db = store.open_db(db_path)
-    count = store.import_csv(db, kind, imports.decode(data, csv_path), csv_path)
-    click.echo(f"{csv_path}: imported {count} {kind}")
+def _import(kind: str, csv_path: str, db_path: str) -> int:
+    text = read_csv(csv_path)
+    return store.import_csv(store.open_db(db_path), kind, text, csv_path)
 
 
-@import_.command()
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
-@DB
-def patrons(csv_path, db_path):
-    """Patrons: id,name,type,class,card_uid,status,expires."""
-    _import("patrons", csv_path, db_path)
-
-
-@import_.command()
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
-@DB
-def items(csv_path, db_path):
-    """Items: id,title,author,call_number,tag_uid,barcode,home,status."""
-    _import("items", csv_path, db_path)
+import_commands(import_, _import, DB)
 
 
 REPORTS = ("loans", "overdue", "log", "flagged")

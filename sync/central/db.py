@@ -21,6 +21,7 @@ from kiosk.config import parse_policy, policy_to_table
 from kiosk.errors import KioskError
 from kiosk.imports import parse_items, parse_patrons
 from kiosk.model import Item, Patron, Policy
+from kiosk.store import open_durable
 from sync.central import merge
 
 migrations = Migrations("central")
@@ -79,12 +80,7 @@ class Conflict(CentralError):
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the central database, durable and migrated."""
-    db = sqlite_utils.Database(str(path))
-    db.execute("PRAGMA busy_timeout = 10000")
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = FULL")
-    migrations.apply(db)
-    return db
+    return open_durable(path, migrations, busy_ms=10000)
 
 
 def utc_now() -> datetime:
