@@ -55,6 +55,7 @@ class Kiosk:
         self.lights, self.sounder, self.lock, self.screen = lights, sounder, lock, screen
         self.translate = translate
         self.on_sync, self.on_exit = on_sync, on_exit
+        self._rules = store.rules_text(db)
         self.machine = MachineConfig.from_config(config, policy=store.load_policy(db, config.policy))
         now = clock.now()
         self.state = initial_state(self.machine, now)
@@ -118,8 +119,13 @@ class Kiosk:
         return self.handle(Tick(), now, input_line)
 
     def refresh_status(self, now: datetime) -> None:
-        """Pending records, last sync and clock trust, for the idle mark."""
+        """Pending records, last sync and clock trust, for the idle mark; new rules from a sync."""
         self._status_at = now
+        rules = store.rules_text(self.db)
+        if rules != self._rules:
+            # The sync process pulled new rules: they apply from the next tap.
+            self._rules = rules
+            self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy))
         event = StatusUpdate(
             online=store.get_meta(self.db, "online") == "1",
             pending=store.pending_count(self.db),

@@ -115,6 +115,12 @@ def load_policy(db, fallback: Policy) -> Policy:
     return parse_policy(json.loads(row[0]), "central rules")
 
 
+def rules_text(db) -> str | None:
+    """The stored rules as text, to notice cheaply that a sync changed them."""
+    row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
+    return row[0] if row else None
+
+
 def save_policy(db, policy: Policy) -> None:
     with db.atomic():
         db.execute("INSERT OR REPLACE INTO rules(key, value) VALUES ('policy', ?)",

@@ -215,3 +215,21 @@ def test_twenty_thousand_records_through_a_bad_network_arrive_exactly_once(tmp_p
         assert left[kiosk_id][0] == 0, left[kiosk_id]
         answer = central.db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
         assert answer == size
+
+
+def test_a_running_kiosk_picks_up_new_rules_at_the_next_sync(tmp_path, central):
+    from kiosk.config import parse_policy
+
+    site = Site(tmp_path, central, "door")
+    assert site.sync.run_once()
+    clock = ScriptClock(site.db, datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    kiosk = Kiosk(site.db, site.config, clock)
+    kiosk.tap("04A1B2C3")
+    first = kiosk.tap("04112233445566")
+    assert first["due"] == "2026-12-07"  # 14 days for a student
+    central_db.set_rules(central.db, parse_policy({"student": {"loan_days": 21}}))
+    assert site.sync.run_once()  # the sync process, beside the running kiosk
+    clock.advance(10)
+    kiosk.tick()
+    second = kiosk.tap("04223344556677")
+    assert second["outcome"] == "checkout" and second["due"] == "2026-12-14"  # 21 days now
