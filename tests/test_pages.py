@@ -1,5 +1,6 @@
 """The librarian's pages over HTTP on loopback: logins, CSRF, imports, exports, tags and flags."""
 
+import html
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -142,3 +143,46 @@ def test_the_log_filters_by_kind_and_pages(central):
     assert "Charlotte" in page.text and "04CAFE" not in page.text
     flagged = client.get("/log", params={"flagged": "1"})
     assert "return_not_on_loan" in flagged.text and "checkout" not in flagged.text
+
+
+def test_blocking_a_card_and_sending_a_book_to_repair_are_registered_and_pulled(central):
+    client, _ = login(central)
+    page = client.get("/patrons", params={"q": "Ben"})
+    assert "Ben Okafor" in page.text and "Mia Chen" not in page.text
+    before = int(store.changes(central.db, 0, 5000)["cursor"])
+    client.post("/patrons/status", data={"row_id": "S1002", "status": "blocked", "note": "card reported stolen",
+                                         "csrf": csrf_of(page.text)})
+    books = client.get("/items", params={"q": "Hobbit"})
+    client.post("/items/status", data={"row_id": "B0003", "status": "repair", "note": "spine torn",
+                                       "csrf": csrf_of(books.text)})
+    pulled = store.changes(central.db, before, 100)
+    assert [(p["id"], p["status"]) for p in pulled["patrons"]] == [("S1002", "blocked")]
+    assert [(i["id"], i["status"]) for i in pulled["items"]] == [("B0003", "repair")]
+    register = client.get("/items").text
+    assert "spine torn" in register and "item repair" in register
+    assert "card reported stolen" in client.get("/patrons").text
+    refused = client.post("/items/status", data={"row_id": "B0003", "status": "shredded", "csrf": csrf_of(books.text)},
+                          follow_redirects=True)
+    assert "not one of available, repair, withdrawn, lost" in refused.text
+    assert central.db.execute("SELECT status FROM items WHERE id = 'B0003'").fetchone()[0] == "repair"
+
+
+def test_the_rules_editor_saves_valid_rules_for_the_kiosks_and_refuses_bad_ones(central):
+    client, _ = login(central)
+    form = client.get("/rules")
+    token = csrf_of(form.text)
+    data = {"csrf": token, "block_overdue_days": "10", "closed_weekdays": ["sat", "sun"],
+            "holidays": "2026-12-25\n2027-01-01"}
+    for ptype in ("student", "teacher", "volunteer", "librarian"):
+        data.update({f"{ptype}.loan_days": "21" if ptype == "student" else "30", f"{ptype}.max_loans": "4",
+                     f"{ptype}.renewals": "2"})
+    bad = dict(data, **{"student.loan_days": "two weeks"})
+    refused = client.post("/rules", data=bad)
+    assert refused.status_code == 422
+    assert "student loan_days: 'two weeks' is not a whole number" in html.unescape(refused.text)
+    assert central.db.execute("SELECT COUNT(*) FROM rules").fetchone()[0] == 0
+    saved = client.post("/rules", data=data, follow_redirects=True)
+    assert "Saved." in saved.text
+    rules = store.changes(central.db, 0, 5000)["rules"]
+    assert rules["student"]["loan_days"] == 21 and rules["holidays"] == ["2026-12-25", "2027-01-01"]
+    assert rules["block_overdue_days"] == 10

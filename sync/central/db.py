@@ -578,3 +578,47 @@ def all_rows(db, table: str) -> list[dict]:
                              " ORDER BY id"))
     return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items"
                          " ORDER BY id"))
+
+
+def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:
+    """Patrons or items whose id, name or title, class, UID or barcode contain `query`."""
+    like = f"%{query.strip()}%"
+    if table == "patrons":
+        return list(db.query("SELECT id, name, type, class_name, card_uid, status, expires FROM patrons WHERE"
+                             " id LIKE ? OR name LIKE ? OR class_name LIKE ? OR card_uid LIKE ? ORDER BY class_name,"
+                             " name LIMIT ?", [like, like, like, like, limit]))
+    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items WHERE"
+                         " id LIKE ? OR title LIKE ? OR author LIKE ? OR tag_uid LIKE ? OR barcode LIKE ?"
+                         " ORDER BY title LIMIT ?", [like, like, like, like, like, limit]))
+
+
+def set_status(db, librarian: str, table: str, row_id: str, status: str, note: str) -> None:
+    """Block or unblock a card, or put a book in repair, withdrawn, lost or available again; a register entry.
+
+    Kiosks get the change at their next pull.
+    """
+    allowed = ("active", "blocked") if table == "patrons" else ("available", "repair", "withdrawn", "lost")
+    if status not in allowed:
+        raise CentralError(f"status {status!r} is not one of {', '.join(allowed)}")
+    since_column = "blocked_since" if table == "patrons" else "unavailable_since"
+    out_of_service = status in ("blocked", "repair", "withdrawn", "lost")
+    with db.atomic():
+        if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", [row_id]).fetchone() is None:
+            raise CentralError(f"no {table[:-1]} with id {row_id!r}")
+        db.execute(f"UPDATE {table} SET status = ?, {since_column} = CASE WHEN ? THEN COALESCE({since_column}, ?)"
+                   f" ELSE NULL END, rev = ? WHERE id = ?",
+                   [status, int(out_of_service), iso(utc_now()), _next_revs(db, 1), row_id])
+        audit(db, librarian, f"{table[:-1]} {status}", row_id, note)
+
+
+def register(db, table: str, limit: int = 200) -> list[dict]:
+    """The repair and withdrawal register (items) or the card register (patrons): who changed what, when, why."""
+    prefix = "item " if table == "items" else "patron "
+    return list(db.query("SELECT at, librarian, action, target, detail FROM audit WHERE action LIKE ?"
+                         " ORDER BY id DESC LIMIT ?", [prefix + "%", limit]))
+
+
+def save_rules(db, librarian: str, policy: Policy) -> None:
+    """The rules editor's save: stored, audited, and pulled by every kiosk at its next sync."""
+    set_rules(db, policy)
+    audit_now(db, librarian, "rules", "policy", json.dumps(policy_to_table(policy), sort_keys=True))

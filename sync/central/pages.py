@@ -22,7 +22,9 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from kiosk.config import parse_policy, policy_to_table
 from kiosk.errors import ImportRejected, KioskError
+from kiosk.model import PATRON_TYPES
 from sync.central import db as store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -210,5 +212,64 @@ def router(get_db, write_lock) -> APIRouter:
         with write_lock:
             store.resolve_flag(get_db(), who["librarian"], kiosk_id, seq, resolution)
         return RedirectResponse("/flagged", status_code=303)
+
+    @pages.get("/rules", response_class=HTMLResponse)
+    def rules_form(request: Request, saved: int = 0):
+        table = policy_to_table(store.get_rules(get_db()))
+        return page(request, "rules.html", librarian(request), rules=table, problems=None, saved=saved)
+
+    @pages.post("/rules", response_class=HTMLResponse)
+    async def rules_save(request: Request):
+        form = await request.form()
+        who = checked(request, str(form.get("csrf", "")))
+        table: dict = {"block_overdue_days": form.get("block_overdue_days", ""),
+                       "closed_weekdays": form.getlist("closed_weekdays"),
+                       "holidays": [d.strip() for d in str(form.get("holidays", "")).split() if d.strip()]}
+        for ptype in PATRON_TYPES:
+            table[ptype] = {key: form.get(f"{ptype}.{key}", "") for key in ("loan_days", "max_loans", "renewals")}
+        problems = []
+
+        def number(value, where):
+            try:
+                return int(str(value).strip())
+            except ValueError:
+                problems.append(f"{where}: {value!r} is not a whole number")
+                return 0
+
+        table["block_overdue_days"] = number(table["block_overdue_days"], "block_overdue_days")
+        for ptype in PATRON_TYPES:
+            table[ptype] = {k: number(v, f"{ptype} {k}") for k, v in table[ptype].items()}
+        if not problems:
+            try:
+                policy = parse_policy(table, "rules form")
+            except KioskError as exc:
+                problems.append(str(exc))
+        if problems:
+            return page(request, "rules.html", who, 422, rules=table, problems=problems, saved=0)
+        with write_lock:
+            store.save_rules(get_db(), who["librarian"], policy)
+        return RedirectResponse("/rules?saved=1", status_code=303)
+
+    @pages.get("/{table}", response_class=HTMLResponse)
+    def people_and_books(request: Request, table: str, q: str = "", error: str = ""):
+        if table not in ("patrons", "items"):
+            return HTMLResponse("Not found", status_code=404)
+        who = librarian(request)
+        db = get_db()
+        return page(request, "rows.html", who, table=table, q=q, rows=store.find_rows(db, table, q), error=error,
+                    register=store.register(db, table))
+
+    @pages.post("/{table}/status")
+    def set_status(request: Request, table: str, row_id: str = Form(...), status: str = Form(...),
+                   note: str = Form(""), csrf: str = Form(""), q: str = Form("")):
+        who = checked(request, csrf)
+        if table not in ("patrons", "items"):
+            return HTMLResponse("Not found", status_code=404)
+        try:
+            with write_lock:
+                store.set_status(get_db(), who["librarian"], table, row_id, status, note.strip()[:500])
+        except KioskError as exc:
+            return RedirectResponse(f"/{table}?q={q}&error={exc}", status_code=303)
+        return RedirectResponse(f"/{table}?q={q}", status_code=303)
 
     return pages
