@@ -186,3 +186,12 @@ def test_the_rules_editor_saves_valid_rules_for_the_kiosks_and_refuses_bad_ones(
     rules = store.changes(central.db, 0, 5000)["rules"]
     assert rules["student"]["loan_days"] == 21 and rules["holidays"] == ["2026-12-25", "2027-01-01"]
     assert rules["block_overdue_days"] == 10
+
+
+def test_the_reading_page_draws_the_goals(central):
+    client, _ = login(central)
+    page = client.get("/stats", params={"since": "2026-09-01"})
+    assert page.status_code == 200 and "Reading against the school" in page.text
+    assert "Mia Chen" in page.text and "to go" in page.text
+    rows = client.get("/export/stats.csv").text.splitlines()
+    assert rows[0] == "id,name,class,books_this_term,goal"

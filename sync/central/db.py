@@ -622,3 +622,86 @@ def save_rules(db, librarian: str, policy: Policy) -> None:
     """The rules editor's save: stored, audited, and pulled by every kiosk at its next sync."""
     set_rules(db, policy)
     audit_now(db, librarian, "rules", "policy", json.dumps(policy_to_table(policy), sort_keys=True))
+
+
+@migrations(name="pages_0003_reading_counts")
+def _reading_counts(db: sqlite_utils.Database) -> None:
+    # What is left of loans whose link to the student has been forgotten.
+    db.execute("CREATE TABLE reading_counts (month TEXT NOT NULL, class_name TEXT NOT NULL, item_id TEXT NOT NULL,"
+               " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
+
+
+def term_start(today: date) -> date:
+    """The school term `today` falls in starts on 1 September or 1 February."""
+    if today.month >= 9:
+        return date(today.year, 9, 1)
+    if today.month >= 2:
+        return date(today.year, 2, 1)
+    return date(today.year - 1, 9, 1)
+
+
+_LOANS_WITH_STUDENTS = ("SELECT patron_id, class_name, item_id, substr(corrected_at, 1, 7) AS month FROM log"
+                        " WHERE kind = 'checkout' AND patron_id IS NOT NULL")
+
+
+def reading_statistics(db, since: date, today: date) -> dict:
+    """Books per student since `since`, per class per month, most and never borrowed.
+
+    Forgotten loans (see `forget_returned`) still count, by class and month.
+    """
+    students = list(db.query(
+        "SELECT patrons.id, patrons.name, patrons.class_name, COUNT(l.item_id) AS books FROM patrons"
+        f" LEFT JOIN ({_LOANS_WITH_STUDENTS} AND corrected_at >= ?) l ON l.patron_id = patrons.id"
+        " WHERE patrons.type = 'student' GROUP BY patrons.id ORDER BY patrons.class_name, patrons.name",
+        [since.isoformat()]))
+    sizes = dict(db.execute("SELECT class_name, COUNT(*) FROM patrons WHERE type = 'student' GROUP BY class_name")
+                 .fetchall())
+    monthly = db.query(
+        f"SELECT class_name, month, SUM(n) AS books FROM (SELECT class_name, month, 1 AS n FROM ({_LOANS_WITH_STUDENTS})"
+        " UNION ALL SELECT class_name, month, loans FROM reading_counts) WHERE class_name IS NOT NULL"
+        " GROUP BY class_name, month ORDER BY class_name, month")
+    per_class = [dict(row, students=sizes.get(row["class_name"], 0),
+                      per_student=round(row["books"] / sizes[row["class_name"]], 2) if sizes.get(row["class_name"])
+                      else None) for row in monthly]
+    popular = list(db.query(
+        "SELECT items.id, items.title, SUM(n) AS loans FROM (SELECT item_id, 1 AS n FROM log WHERE kind = 'checkout'"
+        " AND patron_id IS NOT NULL UNION ALL SELECT item_id, loans FROM reading_counts) c JOIN items ON items.id ="
+        " c.item_id GROUP BY items.id ORDER BY loans DESC, items.title LIMIT 20"))
+    never = list(db.query(
+        "SELECT id, title, author, call_number FROM items WHERE status = 'available'"
+        " AND id NOT IN (SELECT item_id FROM log WHERE kind = 'checkout' AND item_id IS NOT NULL)"
+        " AND id NOT IN (SELECT item_id FROM reading_counts) ORDER BY title"))
+    total = db.execute(f"SELECT COUNT(*) FROM ({_LOANS_WITH_STUDENTS})").fetchone()[0] + \
+        (db.execute("SELECT COALESCE(SUM(loans), 0) FROM reading_counts").fetchone()[0])
+    return {"since": since.isoformat(), "today": today.isoformat(), "students": students, "per_class": per_class,
+            "popular": popular, "never": never, "total_loans": total}
+
+
+def forget_returned(db, before: date) -> int:
+    """Cut the link to the student from loans returned before `before`; they stay as counts.
+
+    A loan still open keeps its link. Returns how many loans were reduced to counts.
+    """
+    cutoff = before.isoformat()
+    with db.atomic():
+        old = list(db.query(
+            "SELECT kiosk_id, seq, class_name, item_id, substr(corrected_at, 1, 7) AS month FROM log"
+            " WHERE kind = 'checkout' AND patron_id IS NOT NULL AND corrected_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM loans WHERE loans.kiosk_id = log.kiosk_id AND loans.seq = log.seq)",
+            [cutoff]))
+        for row in old:
+            db.execute("INSERT INTO reading_counts (month, class_name, item_id, loans) VALUES (?, ?, ?, 1)"
+                       " ON CONFLICT(month, class_name, item_id) DO UPDATE SET loans = loans + 1",
+                       [row["month"], row["class_name"] or "", row["item_id"]])
+        open_loans = {(r[0], r[1]) for r in db.execute("SELECT patron_id, item_id FROM loans")}
+        for kind in ("checkout", "return", "renew", "not_on_loan", "refused"):
+            rows = db.execute("SELECT kiosk_id, seq, patron_id, item_id FROM log WHERE kind = ? AND corrected_at < ?"
+                              " AND (patron_id IS NOT NULL OR json_extract(details, '$.from_patron') IS NOT NULL)",
+                              [kind, cutoff]).fetchall()
+            for kiosk_id, seq, patron_id, item_id in rows:
+                if (patron_id, item_id) in open_loans:
+                    continue
+                db.execute("UPDATE log SET patron_id = NULL, details = json_remove(details, '$.from_patron')"
+                           " WHERE kiosk_id = ? AND seq = ?", [kiosk_id, seq])
+        audit(db, "kiosk-central", "forget", f"returned loans before {cutoff}", f"{len(old)} loans")
+    return len(old)
