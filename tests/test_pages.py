@@ -195,3 +195,26 @@ def test_the_reading_page_draws_the_goals(central):
     assert "Mia Chen" in page.text and "to go" in page.text
     rows = client.get("/export/stats.csv").text.splitlines()
     assert rows[0] == "id,name,class,books_this_term,goal"
+
+
+def test_a_reversed_checkout_stays_reversed_when_the_book_is_merged_again(central):
+    door = {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 3.0}
+    stamp = {"trusted": True, "boot_id": "b", "monotonic": 1.0}
+    # Two kiosks lent B0005 while offline: both flagged; the librarian reverses the later one.
+    store.add_kiosk(central.db, "cabinet")
+    store.push(central.db, "cabinet", dict(door, records=[
+        {"seq": 1, "kind": "checkout", "at": "2026-11-21T01:00:00+00:00", "patron_id": "S1001", "item_id": "B0005",
+         "details": {"due": "2026-12-05"}, **stamp}]))
+    store.push(central.db, "door", dict(door, records=[
+        {"seq": 4, "kind": "checkout", "at": "2026-11-21T02:00:00+00:00", "patron_id": "S1002", "item_id": "B0005",
+         "details": {"due": "2026-12-05"}, **stamp}]))
+    assert central.db.execute("SELECT patron_id FROM loans WHERE item_id = 'B0005'").fetchone()[0] == "S1002"
+    store.resolve_flag(central.db, "wu", "door", 4, "reverse")
+    assert central.db.execute("SELECT patron_id FROM loans WHERE item_id = 'B0005'").fetchone()[0] == "S1001"
+    # A later record for the book re-merges it: the reversal holds.
+    store.push(central.db, "door", dict(door, records=[
+        {"seq": 5, "kind": "renew", "at": "2026-11-22T02:00:00+00:00", "patron_id": "S1001", "item_id": "B0005",
+         "details": {"due": "2026-12-06"}, **stamp}]))
+    assert central.db.execute("SELECT patron_id, due FROM loans WHERE item_id = 'B0005'").fetchone() == (
+        "S1001", "2026-12-06")
+    assert central.db.execute("SELECT action FROM audit").fetchall()[-1][0] == "resolve reverse"

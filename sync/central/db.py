@@ -232,8 +232,11 @@ def _when(text: Optional[str]) -> Optional[datetime]:
 def _remerge_item(db, item_id: str) -> None:
     """Replay every loan record of one item; update its loan and its flags."""
     recs = []
+    # A record the librarian reversed is kept in the log but no longer applied.
     for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details FROM log"
-                        " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')", [item_id]):
+                        " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')"
+                        " AND NOT EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
+                        " AND m.seq = log.seq AND m.resolution = 'reverse')", [item_id]):
         details = json.loads(row["details"] or "{}")
         recs.append(merge.Rec(row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]),
                               row["patron_id"], details.get("due"), details.get("renewals")))
@@ -555,10 +558,8 @@ def resolve_flag(db, librarian: str, kiosk_id: str, seq: int, resolution: str) -
                    " ON CONFLICT(kiosk_id, seq) DO NOTHING", [kiosk_id, seq, item_id])
         db.execute("UPDATE merge_flags SET resolution = ?, resolved_by = ?, resolved_at = ? WHERE kiosk_id = ?"
                    " AND seq = ?", [resolution, librarian, iso(utc_now()), kiosk_id, seq])
-        if resolution == "reverse" and kind == "checkout" and item_id:
-            current = db.execute("SELECT kiosk_id, seq FROM loans WHERE item_id = ?", [item_id]).fetchone()
-            if current and tuple(current) == (kiosk_id, seq):
-                _set_loan(db, item_id, None)
+        if resolution == "reverse" and item_id:
+            _remerge_item(db, item_id)  # replayed without it, now and at every later merge
         if resolution == "lost" and item_id:
             db.execute("UPDATE items SET status = 'lost', unavailable_since = ?, rev = ? WHERE id = ?",
                        [iso(utc_now()), _next_revs(db, 1), item_id])
