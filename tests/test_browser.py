@@ -110,6 +110,13 @@ def test_a_librarians_morning_in_the_browser(browser, site, tmp_path):
     assert pdf.startswith(b"%PDF")
     page.emulate_media(media="screen")
     page.screenshot(path=str(out / "overdue.png"))
+
+    # Reading against the goals, with its chart drawn by the server.
+    page.get_by_role("link", name="Reading").click()
+    expect(page.locator("svg[role=img]")).to_be_visible()
+    page.screenshot(path=str(out / "reading.png"), full_page=True)
+    page.get_by_role("link", name="Rules").click()
+    page.screenshot(path=str(out / "rules.png"), full_page=True)
     assert alerts == []
 
 
