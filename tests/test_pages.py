@@ -218,3 +218,26 @@ def test_a_reversed_checkout_stays_reversed_when_the_book_is_merged_again(centra
     assert central.db.execute("SELECT patron_id, due FROM loans WHERE item_id = 'B0005'").fetchone() == (
         "S1001", "2026-12-06")
     assert central.db.execute("SELECT action FROM audit").fetchall()[-1][0] == "resolve reverse"
+
+
+def test_editing_a_patron_uses_the_import_rules_and_is_registered(central):
+    client, _ = login(central)
+    form = client.get("/patrons/S1002")
+    assert 'value="Ben Okafor"' in form.text
+    token = csrf_of(form.text)
+    refused = client.post("/patrons/S1002", data={"csrf": token, "name": "Ben Okafor", "type": "pirate",
+                                                   "class": "3A", "card_uid": "0A0B0C0D", "status": "active",
+                                                   "expires": ""})
+    assert refused.status_code == 422 and "type &#39;pirate&#39; is not one of" in refused.text
+    taken = client.post("/patrons/S1002", data={"csrf": token, "name": "Ben Okafor", "type": "student",
+                                                 "class": "4B", "card_uid": "04112233445566", "status": "active",
+                                                 "expires": ""})
+    assert taken.status_code == 422 and "already the tag of item B0001" in taken.text
+    assert central.db.execute("SELECT class_name FROM patrons WHERE id = 'S1002'").fetchone()[0] == "3A"
+    saved = client.post("/patrons/S1002", data={"csrf": token, "name": "Ben Okafor", "type": "student",
+                                                 "class": "4B", "card_uid": "0A0B0C0D", "status": "active",
+                                                 "expires": "2027-07-31"}, follow_redirects=True)
+    assert saved.status_code == 200
+    assert central.db.execute("SELECT class_name, expires FROM patrons WHERE id = 'S1002'").fetchone() == (
+        "4B", "2027-07-31")
+    assert "class=4B" in central.db.execute("SELECT detail FROM audit").fetchall()[-1][0]

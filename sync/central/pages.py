@@ -318,4 +318,40 @@ def router(get_db, write_lock) -> APIRouter:
             return RedirectResponse(f"/{table}?q={q}&error={exc}", status_code=303)
         return RedirectResponse(f"/{table}?q={q}", status_code=303)
 
+    @pages.get("/{table}/{row_id}", response_class=HTMLResponse)
+    def edit_form(request: Request, table: str, row_id: str):
+        who = librarian(request)
+        if table not in ("patrons", "items"):
+            return HTMLResponse("Not found", status_code=404)
+        rows = [r for r in store.all_rows(get_db(), table) if r["id"] == row_id]
+        if not rows:
+            return HTMLResponse("Not found", status_code=404)
+        return page(request, "edit.html", who, table=table, row=rows[0], problems=None)
+
+    @pages.post("/{table}/{row_id}", response_class=HTMLResponse)
+    async def edit(request: Request, table: str, row_id: str):
+        form = await request.form()
+        who = checked(request, str(form.get("csrf", "")))
+        if table not in ("patrons", "items"):
+            return HTMLResponse("Not found", status_code=404)
+        current = [r for r in store.all_rows(get_db(), table) if r["id"] == row_id]
+        if not current:
+            return HTMLResponse("Not found", status_code=404)
+        row = {k: str(form.get(k, v if v is not None else "")).strip() for k, v in current[0].items()}
+        row["id"] = row_id
+        # The same checks as an import of one row: one set of rules for every way in.
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
+        try:
+            with write_lock:
+                store.import_csv(get_db(), table, out.getvalue(), "the form")
+                store.audit_now(get_db(), who["librarian"], f"{table[:-1]} edited", row_id,
+                                ", ".join(f"{k}={row[k]}" for k in row if str(current[0][k] or "") != row[k]))
+        except ImportRejected as exc:
+            problems = [p.replace("line 2: ", "") for p in exc.problems]
+            return page(request, "edit.html", who, 422, table=table, row=row, problems=problems)
+        return RedirectResponse(f"/{table}?q={row_id}", status_code=303)
+
     return pages
