@@ -114,6 +114,19 @@ def _import(kind: str, csv_path: str, db_path: str) -> int:
 import_commands(import_, _import, DB)
 
 
+@main.command()
+@DB
+@click.option("--before", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Forget loans returned before this day (default: the start of this term).")
+def forget(db_path, before):
+    """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
+    if not Path(db_path).exists():
+        fail(f"{db_path}: no such database")
+    day = before.date() if before else store.term_start(date.today())
+    count = store.forget_returned(store.open_db(db_path), day)
+    click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
+
+
 REPORTS = ("loans", "overdue", "log", "flagged")
 
 
