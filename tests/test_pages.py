@@ -241,3 +241,28 @@ def test_editing_a_patron_uses_the_import_rules_and_is_registered(central):
     assert central.db.execute("SELECT class_name, expires FROM patrons WHERE id = 'S1002'").fetchone() == (
         "4B", "2027-07-31")
     assert "class=4B" in central.db.execute("SELECT detail FROM audit").fetchall()[-1][0]
+
+
+def test_the_log_pages_back_through_older_records(central):
+    store.add_kiosk(central.db, "cabinet")
+    records = [{"seq": n, "kind": "inventory", "at": f"2026-11-10T{n // 60:02d}:{n % 60:02d}:00+00:00",
+                "trusted": True, "item_id": f"B{n:04d}"} for n in range(1, 71)]
+    store.push(central.db, "cabinet", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b",
+                                       "monotonic": 1.0, "records": records})
+    client, _ = login(central)
+    first = client.get("/log", params={"kiosk": "cabinet"})
+    seqs = [int(s) for s in re.findall(r"<td>cabinet</td><td>(\d+)</td>", first.text)]
+    assert seqs == list(range(70, 20, -1))
+    older = html.unescape(re.search(r'href="\?([^"]+)">Older records', first.text).group(1))
+    second = client.get("/log?" + older)
+    assert [int(s) for s in re.findall(r"<td>cabinet</td><td>(\d+)</td>", second.text)] == list(range(20, 0, -1))
+    assert "Older records" not in second.text
+
+
+def test_a_kiosk_not_heard_from_stands_out(central):
+    store.add_kiosk(central.db, "cabinet-far")  # registered, never synced
+    client, _ = login(central)
+    page = client.get("/")
+    row = re.search(r"<tr class=\"silent\">\s*<td>cabinet-far", page.text)
+    assert row is not None
+    assert re.search(r"<tr>\s*<td>door \(door\)", page.text) is not None  # the door synced just now
