@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import CentralServer
-from tests.test_pages import PASSWORD, seed
+from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -35,29 +34,20 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def site(tmp_path):
-    path = tmp_path / "central.db"
-    db = seed(path)
-    with CentralServer(path) as server:
-        server.db = db
-        yield server
-
-
 def shots(tmp_path) -> Path:
     folder = Path(os.environ.get("KIOSK_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def test_a_librarians_morning_in_the_browser(browser, site, tmp_path):
+def test_a_librarians_morning_in_the_browser(browser, central, tmp_path):
     out = shots(tmp_path)
     page = browser.new_page(viewport={"width": 1100, "height": 700})
     alerts = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
 
-    page.goto(site.url + "/flagged")
-    expect(page).to_have_url(site.url + "/login")  # nothing without a login
+    page.goto(central.url + "/flagged")
+    expect(page).to_have_url(central.url + "/login")  # nothing without a login
     page.get_by_label("Name").fill("wu")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -75,7 +65,7 @@ def test_a_librarians_morning_in_the_browser(browser, site, tmp_path):
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_role("alert")).to_contain_text("line 3: title is missing")
     page.screenshot(path=str(out / "import-refused.png"))
-    assert site.db.execute("SELECT COUNT(*) FROM items WHERE id LIKE 'B900%'").fetchone()[0] == 0
+    assert central.db.execute("SELECT COUNT(*) FROM items WHERE id LIKE 'B900%'").fetchone()[0] == 0
     # Fixed: both rows go in.
     bad.write_text(bad.read_text().replace("B9002,,", "B9002,The Lighthouse,"))
     page.get_by_label("books").check()
@@ -84,21 +74,21 @@ def test_a_librarians_morning_in_the_browser(browser, site, tmp_path):
     expect(page.get_by_role("status")).to_contain_text("imported 2 items")
 
     # The hostile title is stored as it was typed (shown as text: the next test).
-    assert site.db.execute("SELECT title FROM items WHERE id = 'B9001'").fetchone()[0] == "<script>alert(1)</script>"
+    assert central.db.execute("SELECT title FROM items WHERE id = 'B9001'").fetchone()[0] == "<script>alert(1)</script>"
 
     # An unknown tag becomes Ben's card in two clicks.
     page.get_by_role("link", name="Unknown tags").click()
     page.get_by_label("id for 04CAFE0000BEEF").fill("S1002")
     page.get_by_role("button", name="Attach").click()
     expect(page.get_by_text("No unknown tags.")).to_be_visible()
-    assert site.db.execute("SELECT card_uid FROM patrons WHERE id = 'S1002'").fetchone()[0] == "04CAFE0000BEEF"
+    assert central.db.execute("SELECT card_uid FROM patrons WHERE id = 'S1002'").fetchone()[0] == "04CAFE0000BEEF"
 
     # A return of a book never lent: the librarian marks the book lost.
     page.get_by_role("link", name="Flagged").click()
     page.screenshot(path=str(out / "flagged.png"))
     page.get_by_role("button", name="Mark the book lost").click()
     expect(page.get_by_role("cell", name="lost", exact=True)).to_be_visible()
-    assert site.db.execute("SELECT status FROM items WHERE id = 'B0004'").fetchone()[0] == "lost"
+    assert central.db.execute("SELECT status FROM items WHERE id = 'B0004'").fetchone()[0] == "lost"
 
     # The overdue list for homeroom teachers, printed: one page per class.
     page.get_by_role("link", name="Overdue").click()
@@ -120,21 +110,21 @@ def test_a_librarians_morning_in_the_browser(browser, site, tmp_path):
     assert alerts == []
 
 
-def test_a_hostile_title_shows_as_text(browser, site):
+def test_a_hostile_title_shows_as_text(browser, central):
     from kiosk.imports import parse_items
     from sync.central import db as store
 
-    store.save_items(site.db, parse_items("id,title,author,call_number,tag_uid,barcode,home,status\n"
+    store.save_items(central.db, parse_items("id,title,author,call_number,tag_uid,barcode,home,status\n"
                                           "B0001,<script>alert(1)</script><b>bold</b>,,,,,library,available\n",
                                           "x.csv"))
     page = browser.new_page()
     alerts = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
-    page.goto(site.url + "/login")
+    page.goto(central.url + "/login")
     page.get_by_label("Name").fill("wu")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.goto(site.url + "/loans")
+    page.goto(central.url + "/loans")
     expect(page.get_by_text("<script>alert(1)</script><b>bold</b>")).to_be_visible()
     assert page.locator("main b").count() == 0
     assert alerts == []
