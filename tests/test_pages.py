@@ -46,8 +46,15 @@ def central(tmp_path):
 
 def login(central, password=PASSWORD):
     client = httpx.Client(base_url=central.url)
-    response = client.post("/login", data={"name": "wu", "password": password})
+    form = client.get("/login")
+    response = client.post("/login", data={"name": "wu", "password": password, "csrf": csrf_of(form.text)})
     return client, response
+
+
+def test_the_login_form_has_its_own_csrf_token(central):
+    client = httpx.Client(base_url=central.url)
+    forged = client.post("/login", data={"name": "wu", "password": PASSWORD, "csrf": "from another site"})
+    assert forged.headers["location"] == "/login" and "kiosk_session" not in client.cookies
 
 
 def csrf_of(html):

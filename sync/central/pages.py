@@ -29,6 +29,7 @@ from sync.central import db as store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 COOKIE = "kiosk_session"
+LOGIN_COOKIE = "kiosk_login"
 SESSION_HOURS = 8
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SILENT_HOURS = 24  # a kiosk not heard from for longer stands out on the health page
@@ -107,11 +108,20 @@ def router(get_db, write_lock) -> APIRouter:
 
     @pages.get("/login")
     def login_form(request: Request, failed: int = 0):
-        return TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed, "who": None})
+        # Before there is a session, the form's token is checked against a
+        # cookie of its own (double submit), so no other site can log a
+        # browser in under someone else's account.
+        token = secrets.token_urlsafe(24)
+        response = TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed, "who": None, "csrf": token})
+        response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
+        return response
 
     @pages.post("/login")
-    def login(name: str = Form(...), password: str = Form(...)):
+    def login(request: Request, name: str = Form(...), password: str = Form(...), csrf: str = Form("")):
         db = get_db()
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(csrf, expected):
+            return RedirectResponse("/login", status_code=303)
         if not check_password(password, store.librarian_hash(db, name)):
             return RedirectResponse("/login?failed=1", status_code=303)
         sid = secrets.token_urlsafe(32)
