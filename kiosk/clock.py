@@ -95,7 +95,7 @@ def floor_stamp(db, now: datetime, trusted: bool, boot: str, monotonic: float) -
     """A record's stamp; an untrusted time is raised to the last trusted one."""
     at = now.astimezone(timezone.utc)
     if not trusted:
-        last = store.get_meta(db, "last_trusted_at")
+        last = store.last_trusted_at(db)
         if last and datetime.fromisoformat(last) > at:
             at = datetime.fromisoformat(last)
     return {"at": at.isoformat(timespec="milliseconds"), "trusted": trusted, "boot_id": boot,

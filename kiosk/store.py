@@ -225,9 +225,6 @@ def append_records(db, kiosk_id: str, records: Iterable[Record], stamp: dict[str
             ).fetchone()[0]
             _apply(db, kiosk_id, seq, record, stamp["at"])
             seqs.append(seq)
-        if stamp["trusted"]:
-            # The floor for untrusted times after a reboot without network.
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_trusted_at', ?)", [stamp["at"]])
     return seqs
 
 
@@ -267,6 +264,18 @@ def iter_log(db, after_seq: int = 0, limit: int | None = None) -> Iterator[dict]
         yield _log_row(row)
 
 
+def last_trusted_at(db) -> str | None:
+    """The time of the newest record stamped with a trusted clock: the floor for untrusted times.
+
+    Read from the log itself (newest first, usually one row), so that a tap
+    writes no extra page to keep it.
+    """
+    kiosk_id = get_meta(db, "kiosk_id")
+    row = db.execute("SELECT at FROM log WHERE kiosk_id = ? AND trusted = 1 ORDER BY seq DESC LIMIT 1",
+                     [kiosk_id]).fetchone()
+    return row[0] if row else None
+
+
 def pending_count(db) -> int:
     """Records not yet acknowledged by the central store.
 
@@ -292,7 +301,7 @@ def status(db) -> dict[str, Any]:
         "pending": pending_count(db),
         "last_sync": get_meta(db, "last_sync"),
         "last_error": get_meta(db, "last_error"),
-        "clock_trusted_at": get_meta(db, "last_trusted_at"),
+        "clock_trusted_at": last_trusted_at(db),
     }
 
 
