@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from kiosk import sdnotify, store
-from kiosk.config import Config
+from kiosk.config import Config, ScreenSection
 
 log = logging.getLogger("kiosk.run")
 
 TICK_MS = 250
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
+HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
 
 
 @dataclass
@@ -88,6 +89,7 @@ class MainLoop:
         self.ready = False
         self.watchdog_every = sdnotify.watchdog_interval()
         self.watchdog_at = 0.0
+        self.status_said = ""
         self.ignored: list[str] = []  # what tried to close the kiosk, for the log and the tests
 
     # ------------------------------------------------------------ input
@@ -170,10 +172,19 @@ class MainLoop:
         if not self.ready:
             self.ready = True
             sdnotify.ready()
-            sdnotify.status(f"kiosk {self.kiosk.kiosk_id}: showing {self.kiosk.view.screen}")
+        said = self.status_line()
+        if said != self.status_said:
+            self.status_said = said
+            sdnotify.status(said)
         if self.watchdog_every is not None and time.monotonic() - self.watchdog_at >= self.watchdog_every:
             self.watchdog_at = time.monotonic()
             sdnotify.watchdog()
+
+    def status_line(self) -> str:
+        """What `systemctl status kiosk` shows: the screen up now, never a patron's name."""
+        screen = self.kiosk.view.screen
+        what = "reader not working, showing the fault screen" if screen == "fault" else f"showing {screen}"
+        return f"kiosk {self.kiosk.kiosk_id}: {what}"
 
     def run(self) -> int:
         """Until a maintenance exit or `stop()`; returns the exit status."""
@@ -191,22 +202,74 @@ class MainLoop:
             pg.event.post(pg.event.Event(pg.USEREVENT))
 
 
-def start_sync_once(db_path: str, config_path: Optional[str]) -> Optional[subprocess.Popen]:
-    """The staff screen's "sync now": one `kiosk sync --once` beside the sync service, never waited on."""
-    command = [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--db", db_path]
-    if config_path:
-        command += ["--config", config_path]
-    try:
-        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-    except OSError as exc:
-        log.warning("sync now: %s", exc)
-        return None
+class SyncNow:
+    """The staff screen's "sync now": one `kiosk sync --once` beside the sync service, never waited on.
+
+    The loop only starts the process; a second press while one still runs
+    starts no other. Pushes are safe to repeat, so the sync service running
+    at the same moment does no harm.
+    """
+
+    def __init__(self, db_path, config_path: Optional[str], central_url: str):
+        self.command = [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--db", str(db_path)]
+        if config_path:
+            self.command += ["--config", str(config_path)]
+        self.central_url = central_url
+        self.process: Optional[subprocess.Popen] = None
+
+    def __call__(self) -> None:
+        if not self.central_url:
+            log.info("sync now: no central store in the config ([central] url)")
+            return
+        if self.running:
+            log.info("sync now: the last one is still running")
+            return
+        try:
+            self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            start_new_session=True)
+        except OSError as exc:
+            log.warning("sync now: %s", exc)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def close(self) -> None:
+        """End a sync still running (what it pushed is kept; the sync service carries on)."""
+        if self.running:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def open_display(screen: ScreenSection, window: bool):
+    """The kiosk's surface: full screen, frameless, no pointer; or a window (`--window`, or fullscreen off).
+
+    Full screen takes the display's own size where it differs from the
+    configured one; the screen lays itself out for the surface it gets.
+    """
+    import pygame
+
+    size = (screen.width, screen.height)
+    if screen.fullscreen and not window:
+        surface = pygame.display.set_mode(size, pygame.FULLSCREEN | pygame.NOFRAME)
+        pygame.mouse.set_visible(False)
+    else:
+        surface = pygame.display.set_mode(size)
+    return surface
 
 
 def run(config: Config, db_path: str, *, config_path: Optional[str] = None, window: bool = False,
         demo: bool = False) -> int:
-    """Open the screen and the devices and run the kiosk until maintenance or SIGTERM."""
+    """Open the screen and the devices and run the kiosk until maintenance or SIGTERM.
+
+    Returns 0 after SIGTERM (and, with `window`, SIGINT) and `MAINTENANCE_EXIT`
+    after a librarian's exit; the devices are closed either way, so the lock
+    ends locked.
+    """
     import pygame
 
     import hardware
@@ -218,12 +281,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     db = store.init_db(db_path)
     pygame.display.init()
     pygame.font.init()
-    size = (config.screen.width, config.screen.height)
-    if config.screen.fullscreen and not window:
-        display = pygame.display.set_mode(size, pygame.FULLSCREEN | pygame.NOFRAME)
-        pygame.mouse.set_visible(False)
-    else:
-        display = pygame.display.set_mode(size)
+    display = open_display(config.screen, window)
     pygame.display.set_caption(config.kiosk.name)
     keys = DemoKeys() if demo else None
     screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
@@ -233,48 +291,56 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
                              has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
     devices.post_to(inputs)
-    syncs: list[subprocess.Popen] = []
-
-    def sync_now():
-        if config.central.url:
-            process = start_sync_once(db_path, config_path)
-            if process is not None:
-                syncs.append(process)
-
+    sync_now = SyncNow(db_path, config_path, config.central.url)
     kiosk = Kiosk(db, config, SystemClock(db), lights=devices.lights, sounder=devices.sounder, lock=devices.lock,
                   screen=screen, translate=translator, on_sync=sync_now,
                   on_exit=lambda: loop_box[0].stop(MAINTENANCE_EXIT))
     loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
     loop_box.append(loop)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     signal.signal(signal.SIGTERM, lambda *_: loop.stop(0))
-    if not window:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Full screen, Ctrl+C reaches the loop as a key (ignored); a terminal's SIGINT is a developer's.
+    signal.signal(signal.SIGINT, (lambda *_: loop.stop(0)) if window else signal.SIG_IGN)
     devices.start()
     try:
         status = loop.run()
     finally:
         sdnotify.stopping()
         devices.close()  # the lock ends locked
-        for process in syncs:
-            if process.poll() is None:
-                process.terminate()
+        sync_now.close()
         pygame.display.quit()
-    log.info("kiosk stopped (%s)", "maintenance" if status == MAINTENANCE_EXIT else "stopped")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    sdnotify.status(f"kiosk {kiosk.kiosk_id}: " + ("exit for maintenance" if status == MAINTENANCE_EXIT
+                                                   else "stopped"))
+    log.info("kiosk stopped (%s)", "exit for maintenance" if status == MAINTENANCE_EXIT else "stopped")
     return status
 
 
 def display_available() -> tuple[bool, str]:
-    """Whether a window can open here, and if not, why (for the demo's fallback)."""
-    if os.environ.get("SDL_VIDEODRIVER") in ("dummy", "offscreen"):
-        return False, f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']} draws nowhere"
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
-        return False, "there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+    """Whether a window can open here, and if not, why (for the demo's fallback).
+
+    A display is there when SDL's video starts on a driver that draws onto a
+    screen: X11 or Wayland (DISPLAY, WAYLAND_DISPLAY), or straight to the
+    console (kmsdrm on a Pi without a desktop). SDL's in-memory drivers do
+    not count.
+    """
+    asked = os.environ.get("SDL_VIDEODRIVER", "")
+    if asked in HEADLESS_DRIVERS:
+        return False, f"SDL_VIDEODRIVER={asked} draws nowhere"
     import pygame
 
     try:
         pygame.display.init()
+        driver, error = pygame.display.get_driver(), ""
     except pygame.error as exc:
-        return False, f"the display cannot be opened ({exc})"
+        driver, error = "", str(exc)
     finally:
         pygame.display.quit()
-    return True, ""
+    desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if driver and driver not in HEADLESS_DRIVERS:
+        return True, ""
+    if not desktop:
+        found = f"SDL found only its {driver} driver" if driver else f"SDL found no screen: {error}"
+        return False, f"there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set, and {found})"
+    return False, f"the display cannot be opened ({error or driver})"

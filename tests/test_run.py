@@ -3,8 +3,10 @@ what it refuses to do (quit), systemd's notify socket, and a checkout on the rea
 emulated RC522 and gpiozero's MockFactory."""
 
 import os
+import re
 import socket
 import time
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -20,7 +22,8 @@ from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import parse_config  # noqa: E402
 from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
-from kiosk.run import MAINTENANCE_EXIT, DemoKeys, MainLoop, WakingQueue  # noqa: E402
+from kiosk.config import ScreenSection  # noqa: E402
+from kiosk.run import MAINTENANCE_EXIT, DemoKeys, MainLoop, SyncNow, WakingQueue, open_display  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 
@@ -30,7 +33,7 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 class Rig:
     """A kiosk in its loop, with every part reachable from the test."""
 
-    def __init__(self, tmp_path, devices, *, demo=False, **kiosk_section):
+    def __init__(self, tmp_path, devices, *, demo=False, on_sync=None, **kiosk_section):
         self.db_path = tmp_path / "kiosk.db"
         prepare_demo_db(self.db_path, kiosk_section.get("id", "demo-door"))
         self.db = store.open_db(self.db_path)
@@ -46,7 +49,7 @@ class Rig:
         self.inputs = WakingQueue(lambda: self.loop and self.loop.wake())
         devices.post_to(self.inputs)
         self.kiosk = Kiosk(self.db, self.config, self.clock, lights=devices.lights, sounder=devices.sounder,
-                           lock=devices.lock, screen=self.screen, translate=translator,
+                           lock=devices.lock, screen=self.screen, translate=translator, on_sync=on_sync,
                            on_exit=lambda: self.loop.stop(MAINTENANCE_EXIT))
         self.loop = MainLoop(self.kiosk, self.screen, self.inputs, demo=DemoKeys() if demo else None)
         devices.start()
@@ -63,6 +66,10 @@ class Rig:
 
     def kinds(self):
         return [r["kind"] for r in store.iter_log(self.db)]
+
+    def touch(self, button):
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=self.screen.targets[button].center,
+                                             button=1))
 
     def key(self, key, unicode="", mod=0):
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=unicode, mod=mod))
@@ -234,3 +241,84 @@ def test_the_reader_fault_screen_and_recovery_on_the_real_driver(rig, real_devic
     chip.resume()
     r.until(lambda: r.kiosk.view.screen == "idle", seconds=8)
     assert {"reader_fault", "reader_ok"} <= set(r.kinds())
+
+
+def test_sync_now_runs_beside_the_loop_and_never_holds_it_up(rig, tmp_path):
+    silent = socket.socket()  # a central store that takes the connection and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    silent.settimeout(20)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\nid = "demo-door"\n[central]\nurl = "http://127.0.0.1:{silent.getsockname()[1]}"\n'
+                      f'token = "t0ken"\ntimeout = 60\n')
+    sync_now = SyncNow(tmp_path / "kiosk.db", str(config), "http://127.0.0.1")
+    r = rig(on_sync=sync_now)
+    try:
+        r.devices.reader.tap("5F607182")  # a volunteer: the staff screen
+        r.until(lambda: "sync" in r.screen.targets)
+        r.touch("sync")
+        r.turn()
+        assert sync_now.running
+        connection, _ = silent.accept()  # `kiosk sync --once` is talking to the central store ...
+        r.touch("sync")
+        r.turn()
+        first = sync_now.process
+        r.touch("done")
+        r.until(lambda: r.kiosk.view.screen == "idle")
+        r.clock.advance(3)
+        r.devices.reader.tap("04A1B2C3")  # ... and the kiosk serves the next student meanwhile
+        r.devices.reader.tap("04112233445566")
+        r.until(lambda: "checkout" in r.kinds())
+        assert sync_now.running and sync_now.process is first  # a second press started no second sync
+    finally:
+        sync_now.close()
+        silent.close()
+    assert not sync_now.running
+    connection.close()
+
+
+def test_systemctl_status_names_the_screen_and_the_reader_fault(rig, tmp_path, monkeypatch):
+    path = str(tmp_path / "notify")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(path)
+    listener.settimeout(2)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    monkeypatch.delenv("WATCHDOG_USEC", raising=False)
+    r = rig()
+    r.turn()
+    r.devices.reader.fail("no answer from the chip")
+    r.until(lambda: r.kiosk.view.screen == "fault")
+    r.devices.reader.recover()
+    r.until(lambda: r.kiosk.view.screen == "idle")
+    heard = []
+    listener.settimeout(0.2)
+    try:
+        while True:
+            heard.append(listener.recv(256).decode())
+    except OSError:
+        listener.close()
+    statuses = [h for h in heard if h.startswith("STATUS=")]
+    assert heard[0] == "READY=1"
+    assert statuses == ["STATUS=kiosk demo-door: showing idle",
+                        "STATUS=kiosk demo-door: reader not working, showing the fault screen",
+                        "STATUS=kiosk demo-door: showing idle"]
+
+
+def test_full_screen_has_no_frame_and_no_pointer():
+    pygame.display.init()
+    try:
+        surface = open_display(ScreenSection(width=480, height=320, fullscreen=True), window=False)
+        assert surface.get_flags() & pygame.FULLSCREEN and surface.get_flags() & pygame.NOFRAME
+        assert not pygame.mouse.get_visible()
+        pygame.mouse.set_visible(True)
+        surface = open_display(ScreenSection(width=480, height=320, fullscreen=True), window=True)
+        assert surface.get_size() == (480, 320) and not surface.get_flags() & pygame.FULLSCREEN
+        assert pygame.mouse.get_visible()
+    finally:
+        pygame.display.quit()
+
+
+def test_the_service_stays_stopped_after_maintenance_and_restarts_after_anything_else():
+    unit = (Path(__file__).resolve().parent.parent / "systemd/kiosk.service").read_text()
+    assert re.search(r"^Restart=always$", unit, re.M)
+    assert re.search(rf"^RestartPreventExitStatus=.*\b{MAINTENANCE_EXIT}\b", unit, re.M)
