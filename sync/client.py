@@ -11,8 +11,10 @@ kiosk id and sequence number), so POSTs are retried like GETs; 401, 403,
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
 from typing import Callable, Optional
@@ -32,6 +34,7 @@ API = "/api/v1"
 PAGE = 1000
 MAX_BATCH = 1000  # the central store's limit per push
 BACKOFF_MAX = 300.0  # seconds between attempts at most, when the central store stays away
+BACKOFF_RAMP = 10  # failures after which the wait stops doubling (it is capped by BACKOFF_MAX long before)
 
 
 class SyncError(KioskError):
@@ -49,6 +52,39 @@ def version() -> str:
         return "unknown"
 
 
+def retry_delay(interval: float, failures: int, fatal: bool = False) -> float:
+    """Seconds to wait before the next sync: `interval` after a success, then doubling up to BACKOFF_MAX.
+
+    A fatal failure (a refused token, a refused record) waits the longest at
+    once: only a person can fix it, and the process keeps saying so.
+    """
+    if fatal:
+        return max(interval, BACKOFF_MAX)
+    if failures <= 0:
+        return interval
+    return max(interval, min(BACKOFF_MAX, interval * 2 ** min(failures, BACKOFF_RAMP)))
+
+
+@contextmanager
+def write_transaction(db):
+    """A transaction that takes the write lock at its start (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails at once
+    with "database is locked" if a tap committed in between (SQLite cannot
+    upgrade a stale WAL snapshot); taking the lock first makes it wait its
+    turn under the busy timeout instead. Nested `db.atomic()` blocks inside
+    become savepoints of this transaction.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def make_session(ca_file: str = "", retries: int = 4, backoff: float = 0.5) -> requests.Session:
     """A session that retries connection errors, lost answers and 5xx with capped exponential backoff."""
     retry = Retry(
@@ -56,7 +92,9 @@ def make_session(ca_file: str = "", retries: int = 4, backoff: float = 0.5) -> r
         backoff_factor=backoff, backoff_max=10.0, backoff_jitter=0.2,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=None,  # POST too: every push is idempotent
-        raise_on_status=False, respect_retry_after_header=True,
+        # A Retry-After from a proxy could stall the process for hours: the
+        # wait stays capped by backoff_max instead.
+        raise_on_status=False, respect_retry_after_header=False,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
@@ -80,14 +118,20 @@ class SyncClient:
         self.url = central.url.rstrip("/")
         self.timeout = (min(5.0, central.timeout), central.timeout)
         self.batch = min(central.batch_size, MAX_BATCH)
-        # The database's kiosk id, once set, is the kiosk's identity.
-        self.kiosk_id = store.get_meta(db, "kiosk_id") or config.kiosk.id
-        if store.get_meta(db, "kiosk_id") is None:
+        # The database's kiosk id, once set, is the kiosk's identity; a config
+        # naming another kiosk would push with that kiosk's token.
+        held = store.get_meta(db, "kiosk_id")
+        if held is not None and held != config.kiosk.id:
+            raise ConfigError(f"{config.path}: [kiosk] id is {config.kiosk.id!r}, but this database belongs to "
+                              f"kiosk {held!r}")
+        self.kiosk_id = config.kiosk.id
+        if held is None:
             store.set_meta(db, kiosk_id=self.kiosk_id)
         self.session = session or make_session(central.ca_file)
         self.session.headers["Authorization"] = f"Bearer {central.token}"
         self._token = central.token
         self.boot = boot_id()
+        self.last_fatal = False  # whether the last failure needs a person (run_forever waits longest then)
         # The screen process notes the reader's health in the database.
         self.reader_ok = reader_ok or (lambda: {"1": True, "0": False}.get(store.get_meta(db, "reader_ok") or ""))
 
@@ -150,9 +194,19 @@ class SyncClient:
             started = time.time()
             answer = self._request("POST", f"{API}/kiosks/{self.kiosk_id}/records", json=body)
             self._note_clock(answer, started, time.time())
-            acked = int(answer["acked_seq"])
-            if acked <= pushed:
-                raise SyncError(f"the central store acknowledged nothing past #{pushed} (it holds up to #{acked})")
+            try:
+                acked = int(answer["acked_seq"])
+            except (KeyError, TypeError, ValueError):
+                raise SyncError("the central store's answer to a push has no acked_seq") from None
+            if acked < pushed:
+                # The central store lost records it had acknowledged (restored
+                # from an older backup): send them again from where it is.
+                log.warning("the central store holds records only up to #%d, not #%d: sending the rest again",
+                            acked, pushed)
+                store.set_meta(self.db, pushed_seq=acked)
+                continue
+            if acked == pushed:
+                raise SyncError(f"the central store acknowledged nothing past #{pushed}")
             store.set_meta(self.db, pushed_seq=acked)
             acked_total += acked - pushed
 
@@ -175,8 +229,9 @@ class SyncClient:
             page = self._request("GET", f"{API}/changes", params={"since": since, "limit": PAGE})
             self._note_clock(page, started, time.time())
             try:
-                store.apply_changes(self.db, self.kiosk_id, page, page["cursor"])
-            except (KeyError, TypeError, ValueError) as exc:
+                with write_transaction(self.db):
+                    store.apply_changes(self.db, self.kiosk_id, page, page["cursor"])
+            except (KeyError, TypeError, ValueError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None
             applied += sum(len(page.get(k) or []) for k in ("patrons", "items", "loans", "loans_removed"))
@@ -185,12 +240,24 @@ class SyncClient:
 
     def run_once(self) -> bool:
         """Push everything, then pull. True when both completed; the checkpoints say what happened."""
+        self.last_fatal = False
         try:
             pushed = self.push()
             pulled = self.pull()
         except SyncError as exc:
-            store.set_meta(self.db, online=0 if not exc.fatal else 1, last_error=str(exc))
-            log.warning("sync failed: %s", exc)
+            self.last_fatal = exc.fatal
+            # A fatal answer came from the central store, so it was reachable.
+            store.set_meta(self.db, online=1 if exc.fatal else 0, last_error=str(exc))
+            (log.error if exc.fatal else log.warning)("sync failed: %s", exc)
+            return False
+        except sqlite3.Error as exc:
+            # The kiosk's own database was busy beyond its timeout (an import,
+            # say) or failing: this round is lost, the process lives on.
+            log.warning("sync failed: the kiosk's database: %s", exc)
+            try:
+                store.set_meta(self.db, last_error=f"the kiosk's database: {exc}")
+            except sqlite3.Error:
+                pass
             return False
         store.set_meta(self.db, online=1, last_error="",
                        last_sync=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -208,5 +275,5 @@ class SyncClient:
         while not stop.is_set():
             ok = self.run_once()
             failures = 0 if ok else failures + 1
-            wake.wait(interval if ok else min(BACKOFF_MAX, interval * 2 ** min(failures, 10)))
+            wake.wait(retry_delay(interval, failures, fatal=self.last_fatal))
             wake.clear()
