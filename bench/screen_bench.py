@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/screen_bench.py
 from __future__ import annotations
 
 import os
+import queue
 import statistics
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from kiosk.clock import SystemClock  # noqa: E402
 from kiosk.config import parse_config  # noqa: E402
 from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
-from kiosk.run import MainLoop, WakingQueue  # noqa: E402
+from kiosk.run import MainLoop  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from kiosk.screen.gallery import scene_views  # noqa: E402
 
@@ -79,7 +80,7 @@ def idle_cpu(font: str, seconds: float = 5.0) -> None:
         surface = pygame.display.set_mode((800, 480))
         screen = Screen(surface, translator, font_path=font)
         devices = hardware.build("fake", {})
-        inputs = WakingQueue(lambda: None)
+        inputs = queue.Queue()
         devices.post_to(inputs)
         kiosk = Kiosk(db, parse_config({}), SystemClock(db), lights=devices.lights, sounder=devices.sounder,
                       screen=screen, translate=translator)

@@ -3,10 +3,13 @@
 Hardware threads (the reader's poll, gpiozero's pin callbacks) only post to a
 queue; the loop takes from it, from pygame's events (touch, keyboard, the USB
 barcode scanner) and from the clock, hands each to `kiosk.app.Kiosk`, and
-draws what changed. It sleeps in `pygame.event.wait` until the next input or
-the next quarter second, so it costs almost nothing at idle. It tells
-systemd it is ready once the first screen is up and pings the watchdog from
-the loop itself, so a hung loop is restarted.
+draws what changed. It tells systemd it is ready once the first screen is up
+and pings the watchdog from the loop itself, so a hung loop is restarted.
+
+Waiting costs almost nothing: the loop blocks on the devices' queue (a tap
+wakes it at once) and looks at SDL's events 30 times a second, because SDL's
+own timed wait polls every millisecond on the console and dummy drivers. The
+machine's clock and the screen's clock are served four times a second.
 
 It is a kiosk, not a desktop program: no key, window button or gesture ends
 it. Only a librarian's "exit for maintenance" (logged by the state machine)
@@ -30,7 +33,8 @@ from kiosk.config import Config, ScreenSection
 
 log = logging.getLogger("kiosk.run")
 
-TICK_MS = 250
+POLL_MS = 33  # SDL's events (touch, keys) are looked at this often: within a frame at 30 frames a second
+TICK_SECONDS = 0.25  # the machine's timers and the screen's clock, when no input came
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
 HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
@@ -59,23 +63,16 @@ class DemoKeys:
     )
 
 
-class WakingQueue(queue.Queue):
-    """A queue whose `put` also wakes the pygame loop (SDL's event queue is thread-safe)."""
-
-    def __init__(self, wake: Callable[[], None]):
-        super().__init__()
-        self.wake = wake
-
-    def put(self, item, block=True, timeout=None):
-        super().put(item, block, timeout)
-        self.wake()
-
-
 class MainLoop:
-    """The kiosk's loop over `kiosk` (a `Kiosk`), `screen`, the devices' queue and pygame's events."""
+    """The kiosk's loop over `kiosk` (a `Kiosk`), `screen`, the devices' queue and pygame's events.
+
+    `timer` gives the seconds that decide when the next tick is due (a
+    scripted clock's in tests); the watchdog always goes by the real clock.
+    """
 
     def __init__(self, kiosk, screen, inputs: queue.Queue, *, demo: Optional[DemoKeys] = None,
-                 clock=None, on_draw: Callable[[list], None] = lambda rects: None):
+                 clock=None, on_draw: Callable[[list], None] = lambda rects: None,
+                 timer: Callable[[], float] = time.monotonic):
         import pygame
 
         self.pygame = pygame
@@ -83,12 +80,14 @@ class MainLoop:
         self.demo = demo
         self.clock = clock or kiosk.clock
         self.on_draw = on_draw
+        self.timer = timer
         self.scanned = ""
         self.scanned_at = 0.0
         self.exit_status: Optional[int] = None
         self.ready = False
         self.watchdog_every = sdnotify.watchdog_interval()
         self.watchdog_at = 0.0
+        self.ticked_at = float("-inf")
         self.status_said = ""
         self.ignored: list[str] = []  # what tried to close the kiosk, for the log and the tests
 
@@ -121,6 +120,8 @@ class MainLoop:
         elif event.type == pg.FINGERDOWN:
             width, height = self.screen.surface.get_size()
             self.touch((int(event.x * width), int(event.y * height)))
+        elif event.type == pg.WINDOWEXPOSED and pg.display.get_surface() is not None:
+            pg.display.flip()  # a desktop window uncovered: show the frame already drawn
 
     def key(self, event) -> None:
         pg = self.pygame
@@ -152,32 +153,37 @@ class MainLoop:
 
     # ------------------------------------------------------------ the loop
 
-    def step(self, wait_ms: int = TICK_MS) -> None:
-        """One turn: wait for input or the tick, handle everything waiting, tick, draw, ping."""
+    def step(self, wait_ms: int = POLL_MS) -> None:
+        """One turn: wait up to `wait_ms` for a device, handle all input waiting, then tick, draw and ping."""
         pg = self.pygame
-        first = pg.event.wait(wait_ms) if wait_ms else pg.event.poll()
-        events = ([first] if first.type != pg.NOEVENT else []) + pg.event.get()
-        while True:
-            try:
-                item = self.inputs.get_nowait()
-            except queue.Empty:
-                break
+        items = []
+        try:
+            items.append(self.inputs.get(timeout=wait_ms / 1000) if wait_ms else self.inputs.get_nowait())
+            while True:
+                items.append(self.inputs.get_nowait())
+        except queue.Empty:
+            pass
+        events = pg.event.get()
+        for item in items:
             self.hardware(item)
         for event in events:
             self.event(event)
-        self.kiosk.tick()
-        rects = self.screen.draw(self.clock.now())
-        if rects:
-            self.on_draw(rects)
-        if not self.ready:
-            self.ready = True
-            sdnotify.ready()
-        said = self.status_line()
-        if said != self.status_said:
-            self.status_said = said
-            sdnotify.status(said)
-        if self.watchdog_every is not None and time.monotonic() - self.watchdog_at >= self.watchdog_every:
-            self.watchdog_at = time.monotonic()
+        if items or events or self.timer() - self.ticked_at >= TICK_SECONDS:
+            self.ticked_at = self.timer()
+            self.kiosk.tick()
+            rects = self.screen.draw(self.clock.now())
+            if rects:
+                self.on_draw(rects)
+            if not self.ready:
+                self.ready = True
+                sdnotify.ready()
+            said = self.status_line()
+            if said != self.status_said:
+                self.status_said = said
+                sdnotify.status(said)
+        now = time.monotonic()
+        if self.watchdog_every is not None and now - self.watchdog_at >= self.watchdog_every:
+            self.watchdog_at = now
             sdnotify.watchdog()
 
     def status_line(self) -> str:
@@ -193,13 +199,8 @@ class MainLoop:
         return self.exit_status
 
     def stop(self, status: int = 0) -> None:
+        """End the loop after this turn with `status` (safe from a signal handler)."""
         self.exit_status = status
-        self.wake()
-
-    def wake(self) -> None:
-        pg = self.pygame
-        if pg.display.get_init():
-            pg.event.post(pg.event.Event(pg.USEREVENT))
 
 
 class SyncNow:
@@ -286,7 +287,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     keys = DemoKeys() if demo else None
     screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
     loop_box: list[MainLoop] = []
-    inputs = WakingQueue(lambda: loop_box and loop_box[0].wake())
+    inputs: queue.Queue = queue.Queue()
     hw = config.hardware
     devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
                              has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)

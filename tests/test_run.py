@@ -3,6 +3,7 @@ what it refuses to do (quit), systemd's notify socket, and a checkout on the rea
 emulated RC522 and gpiozero's MockFactory."""
 
 import os
+import queue
 import re
 import socket
 import time
@@ -23,7 +24,7 @@ from kiosk.config import parse_config  # noqa: E402
 from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
 from kiosk.config import ScreenSection  # noqa: E402
-from kiosk.run import MAINTENANCE_EXIT, DemoKeys, MainLoop, SyncNow, WakingQueue, open_display  # noqa: E402
+from kiosk.run import MAINTENANCE_EXIT, DemoKeys, MainLoop, SyncNow, open_display  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 
@@ -46,12 +47,13 @@ class Rig:
         self.screen = Screen(self.surface, translator, font_path=find_cjk_font())
         self.devices = devices
         self.loop = None
-        self.inputs = WakingQueue(lambda: self.loop and self.loop.wake())
+        self.inputs = queue.Queue()
         devices.post_to(self.inputs)
         self.kiosk = Kiosk(self.db, self.config, self.clock, lights=devices.lights, sounder=devices.sounder,
                            lock=devices.lock, screen=self.screen, translate=translator, on_sync=on_sync,
                            on_exit=lambda: self.loop.stop(MAINTENANCE_EXIT))
-        self.loop = MainLoop(self.kiosk, self.screen, self.inputs, demo=DemoKeys() if demo else None)
+        self.loop = MainLoop(self.kiosk, self.screen, self.inputs, demo=DemoKeys() if demo else None,
+                             timer=lambda: self.clock.now().timestamp())
         devices.start()
 
     def turn(self, count=1, wait_ms=0):
