@@ -3,7 +3,8 @@
 Between the kiosk's sync process and the central store it refuses some
 connections outright, delays traffic, and cuts some answers after the
 server has sent them, that is after the server committed the batch. Seeded,
-so a failing run can be repeated.
+so a failing run can be repeated; `cut_answers(n)` cuts the next answers for
+a test that needs it to happen for certain.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class FaultProxy:
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.counts = {"connections": 0, "dropped": 0, "cut": 0, "delayed": 0}
+        self.cuts_due = 0
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -36,6 +38,18 @@ class FaultProxy:
     def chance(self, p: float) -> bool:
         with self.lock:
             return self.random.random() < p
+
+    def cut_answers(self, n: int = 1) -> None:
+        """Cut the next `n` answers after the server has sent them, whatever the odds."""
+        with self.lock:
+            self.cuts_due += n
+
+    def _cut_now(self) -> bool:
+        with self.lock:
+            if self.cuts_due:
+                self.cuts_due -= 1
+                return True
+        return self.chance(self.cut)
 
     def count(self, what: str) -> None:
         with self.lock:
@@ -100,7 +114,7 @@ class FaultProxy:
                         # the server never sees it.
                         self.count("dropped")
                         break
-                    if answers and self.chance(self.cut):
+                    if answers and self._cut_now():
                         # The server has answered, so it has committed: the
                         # kiosk never hears it and must send the batch again.
                         self.count("cut")

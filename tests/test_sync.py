@@ -52,10 +52,10 @@ def config_for(kiosk_id, url, token, **central):
 class Site:
     """One kiosk: its database, its scripted front and its sync client."""
 
-    def __init__(self, tmp_path, central, kiosk_id, url=None, session=None, **central_options):
+    def __init__(self, tmp_path, central, kiosk_id, url=None, session=None, token=None, **central_options):
         self.path = tmp_path / f"{kiosk_id}.db"
         self.db = store.init_db(self.path, kiosk_id)
-        self.config = config_for(kiosk_id, url or central.url, central.tokens[kiosk_id], **central_options)
+        self.config = config_for(kiosk_id, url or central.url, token or central.tokens[kiosk_id], **central_options)
         self.sync = SyncClient(self.db, self.config, session=session)
 
     def run(self, script: str) -> list[dict]:
@@ -113,16 +113,57 @@ def test_offline_sync_fails_softly_and_says_why(tmp_path, central):
     assert store.get_meta(site.db, "online") == "0"
 
 
-def test_a_kiosk_with_another_kiosks_token_is_refused_and_the_token_stays_secret(tmp_path, central):
-    site = Site(tmp_path, central, "door")
-    site.sync.session.headers["Authorization"] = f"Bearer {central.tokens['cabinet-3a']}"
-    site.sync._token = central.tokens["cabinet-3a"]
+def test_a_kiosk_with_another_kiosks_token_is_refused_and_the_token_stays_secret(tmp_path, central, caplog):
+    site = Site(tmp_path, central, "door", token=central.tokens["cabinet-3a"])
     site.run("at 2026-11-23T09:00:00+08:00\ntap 04DEADBEEF0001")
     assert site.sync.run_once() is False
     error = store.get_meta(site.db, "last_error")
     assert "refused this kiosk's token (403" in error
-    assert central.tokens["cabinet-3a"] not in error and central.tokens["door"] not in error
+    assert central.tokens["cabinet-3a"] not in error and central.tokens["cabinet-3a"] not in caplog.text
     assert central.db.execute("SELECT COUNT(*) FROM log").fetchone()[0] == 0
+    assert store.pending_count(site.db) == 1
+
+
+def test_two_kiosks_with_offline_periods_converge_whichever_syncs_first(tmp_path, central):
+    door, cab3 = Site(tmp_path, central, "door"), Site(tmp_path, central, "cabinet-3a")
+    for site in (door, cab3):
+        assert site.sync.run_once(), store.get_meta(site.db, "last_error")
+
+    def sync_both(first, second):
+        for site in (first, second, first):  # the first learns what the second pushed
+            assert site.sync.run_once(), store.get_meta(site.db, "last_error")
+        assert door.loans() == cab3.loans() == central_loans(central)
+        assert central.db.execute("SELECT COUNT(*) FROM merge_flags").fetchone()[0] == 0
+        return central_loans(central)
+
+    # Offline: Mia borrows Charlotte's Web at the cabinet; Ben borrows The
+    # Hobbit at the door; Mia brings Charlotte's Web back to the door, which
+    # has not heard of her loan.
+    cab3.run("at 2026-11-23T09:00:00+08:00\ntap 04A1B2C3\ntap 04112233445566\npress done")
+    door.run("at 2026-11-23T09:30:00+08:00\ntap 0A0B0C0D\ntap 04334455667788\npress done")
+    assert door.run("at 2026-11-23T11:00:00+08:00\ntap 04112233445566")[-1]["reason"] == "not_on_loan"
+    assert sync_both(cab3, door) == {"B0003": "S1002"}
+
+    # Offline again: Ben returns The Hobbit at the cabinet, which knows of
+    # his loan now; Mia borrows Matilda at the door. The door syncs first.
+    assert cab3.run("at 2026-11-24T08:00:00+08:00\ntap 04334455667788")[-1]["outcome"] == "return"
+    door.run("at 2026-11-24T08:30:00+08:00\ntap 04A1B2C3\ntap 04223344556677\npress done")
+    assert sync_both(door, cab3) == {"B0002": "S1001"}
+    assert store.pending_count(door.db) == store.pending_count(cab3.db) == 0
+
+
+def test_a_batch_whose_answer_was_lost_after_the_commit_is_stored_once(tmp_path, central):
+    with FaultProxy(("127.0.0.1", central.port)) as proxy:
+        site = Site(tmp_path, central, "door", url=proxy.url, session=make_session(retries=0), batch_size=100)
+        fill(site.db, "door", 250)
+        proxy.cut_answers(1)
+        assert site.sync.run_once() is False  # the first batch was stored; its answer never came
+        assert held(central, "door") == (100, 100, 100)
+        assert store.pending_count(site.db) == 250 and "cannot reach" in store.get_meta(site.db, "last_error")
+        assert site.sync.run_once()  # sent again: the first 100 are duplicates, the rest new
+    assert proxy.counts["cut"] == 1
+    assert held(central, "door") == (250, 250, 250)
+    assert store.pending_count(site.db) == 0 and store.get_meta(site.db, "last_error") == ""
 
 
 def write_config(tmp_path, central, kiosk_id, **central_options):
@@ -146,12 +187,22 @@ def test_kiosk_sync_once_exits_zero_only_when_everything_went(tmp_path, central)
     assert '"pending": 0' in status.stdout and '"last_sync": "20' in status.stdout
     assert central_loans(central) == {"B0001": "S1001"}
 
-    bad = cfg.read_text().replace(central.tokens["door"], "wrong-token")
-    cfg.write_text(bad)
-    refused = subprocess.run(KIOSK + ["sync", "--db", str(site.path), "--config", str(cfg), "--once"],
-                             capture_output=True, text=True, cwd=ROOT)
+    def once(config_text):
+        cfg.write_text(config_text)
+        return subprocess.run(KIOSK + ["sync", "--db", str(site.path), "--config", str(cfg), "--once"],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    good = cfg.read_text()
+    site.run("at 2026-11-23T10:00:00+08:00\ntap 04DEADBEEF0001")  # one record waits
+    refused = once(good.replace(central.tokens["door"], "wrong-token"))
     assert refused.returncode == 1
-    assert "401" in refused.stdout and "wrong-token" not in refused.stdout + refused.stderr
+    assert "401" in refused.stdout and "pending 1" in refused.stdout
+    assert "wrong-token" not in refused.stdout + refused.stderr
+    nowhere = once(f'[kiosk]\nid = "door"\n')
+    assert nowhere.returncode == 1 and "[central] url is not set" in nowhere.stderr
+    other = once(good.replace('id = "door"', 'id = "cabinet-3a"'))
+    assert other.returncode == 1 and "belongs to kiosk 'door'" in other.stderr
+    assert once(good).returncode == 0
 
 
 def fill(db, kiosk_id, count, chunk=2000):
@@ -182,9 +233,14 @@ def test_the_sync_process_killed_mid_batch_resumes_and_stores_each_record_once(t
     proc.wait()
     count_at_kill = held(central, "door")[0]
     assert 0 < count_at_kill < 6000, "the kill should land mid-way"
-    again = subprocess.run(KIOSK + ["sync", "--db", str(site.path), "--config", str(cfg), "--once"],
-                           capture_output=True, text=True, cwd=ROOT)
-    assert again.returncode == 0, again.stdout + again.stderr
+    # Restarted, as systemd would: it resumes from its checkpoint.
+    again = subprocess.Popen(KIOSK + ["sync", "--db", str(site.path), "--config", str(cfg)], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    while store.pending_count(site.db) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    again.send_signal(signal.SIGTERM)
+    output = again.communicate(timeout=20)[0]
+    assert again.returncode == 0, output  # SIGTERM ends it cleanly
     assert held(central, "door") == (6000, 6000, 6000)
     assert store.pending_count(site.db) == 0
 
