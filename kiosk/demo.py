@@ -8,6 +8,7 @@ student would see at each step.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -104,7 +105,7 @@ interval = 5
 
 def main() -> None:
     from kiosk.config import load_config
-    from kiosk.run import display_available
+    from kiosk.run import DemoKeys, display_available
     from sync.client import SyncClient
 
     folder = Path("demo-data")
@@ -126,10 +127,17 @@ def main() -> None:
             processes.append(subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(db_path),
                                                "--config", str(config_path)], stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL))
-            print("The kiosk opens in a window; the keys on its bottom line stand for taps. "
-                  "A librarian card (L) offers Exit.")
-            subprocess.run([sys.executable, "-m", "kiosk.cli", "run", "--db", str(db_path), "--config",
-                            str(config_path), "--window", "--demo"])
+            print("The kiosk opens in a window; keys stand for taps (the window's bottom line has a legend). "
+                  "A librarian card (L) offers Exit; Ctrl+C here ends the demo.")
+            print(DemoKeys().describe())
+            kiosk = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--db", str(db_path), "--config",
+                                      str(config_path), "--window", "--demo"])
+            try:
+                kiosk.wait()
+            except KeyboardInterrupt:
+                kiosk.send_signal(signal.SIGINT)  # a windowed kiosk stops cleanly on SIGINT
+                kiosk.wait(15)
+                print("\nDemo ended.")
         else:
             print(f"No kiosk window: {why}. Running the demo script in the terminal instead.\n")
             transcript(db_path)

@@ -324,3 +324,33 @@ def test_the_service_stays_stopped_after_maintenance_and_restarts_after_anything
     unit = (Path(__file__).resolve().parent.parent / "systemd/kiosk.service").read_text()
     assert re.search(r"^Restart=always$", unit, re.M)
     assert re.search(rf"^RestartPreventExitStatus=.*\b{MAINTENANCE_EXIT}\b", unit, re.M)
+
+
+def test_the_demo_keys_tap_the_demo_cards_and_books_and_the_legend_fits_one_line(tmp_path):
+    prepare_demo_db(tmp_path / "kiosk.db")
+    db = store.open_db(tmp_path / "kiosk.db")
+    keys = DemoKeys()
+    known = {key: store.patron_by_uid(db, uid) or store.item_by_uid(db, uid) for key, uid in keys.taps.items()}
+    assert [key for key, found in known.items() if found is None] == ["u"]  # the one tag nobody knows
+    assert sorted("".join(k for k, _ in keys.legend).replace(" ", "").lower()) == sorted(keys.taps)
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        for size in ((480, 320), (800, 480)):
+            screen = Screen(pygame.Surface(size), translator, font_path=find_cjk_font(), legend=keys.legend)
+            Kiosk(db, parse_config({}), ScriptClock(db, START), screen=screen, translate=translator)  # shows idle
+            screen.draw(START)
+            legend = [b for b in screen.boxes if b.text.startswith("M B K Z")]
+            assert legend and legend[0].lines == (legend[0].text,), size  # one line, nothing cut off
+    finally:
+        pygame.display.quit()
+    assert "G 草房子" in keys.describe() and "digits then Enter" in keys.describe()
+
+
+def test_the_demo_keys_lend_a_chinese_book_to_a_chinese_name(rig):
+    r = rig(demo=True)
+    r.key(pygame.K_k, "k")
+    r.key(pygame.K_g, "g")
+    r.turn()
+    assert store.loan_of(r.db, "B0006").patron_id == "S1003"
+    assert "草房子" in texts(r) and "李小龙" in texts(r)
