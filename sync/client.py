@@ -155,9 +155,12 @@ class SyncClient:
             raise SyncError(f"the central store answered {response.status_code}: {self._detail(response)}",
                             fatal=response.status_code in (409, 422))
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
-            raise SyncError(f"the central store's answer was not JSON ({len(response.content)} bytes)") from None
+            answer = None
+        if not isinstance(answer, dict):
+            raise SyncError(f"the central store's answer was not a JSON object ({len(response.content)} bytes)")
+        return answer
 
     def _clean(self, exc: Exception) -> str:
         """An error's text without the token, whatever the library put in it."""

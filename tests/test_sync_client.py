@@ -110,6 +110,10 @@ def test_answers_that_break_the_contract_fail_the_round_not_the_process(tmp_path
     central.fail("POST", 200)  # a 200 whose body has no acked_seq
     assert client.run_once() is False
     assert "no acked_seq" in store.get_meta(db, "last_error")
+    central.pages = [["not", "a", "page"]]
+    assert client.run_once() is False
+    assert "not a JSON object" in store.get_meta(db, "last_error")
+    central.pages = []
     assert client.run_once() and store.pending_count(db) == 0
 
 
