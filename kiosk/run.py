@@ -59,8 +59,7 @@ DEMO_TAPS = (  # key, tag UID, what the tag is: the cards and books of kiosk/dem
 
 @dataclass(frozen=True)
 class DemoKeys:
-    """The demo's keyboard stand-ins for taps: a legend short enough for one line of a 480x320 screen,
-    and the whole list for the terminal."""
+    """The demo's keyboard stand-ins for taps: a short legend for the screen, the whole list for the terminal."""
 
     taps: dict[str, str] = field(default_factory=lambda: {key: uid for key, uid, _ in DEMO_TAPS})
     legend: tuple[tuple[str, str], ...] = (
@@ -126,10 +125,8 @@ class MainLoop:
         elif event.type == pg.KEYDOWN:
             self.key(event)
         elif event.type == pg.MOUSEBUTTONDOWN and event.button == 1:
+            # A finger on a touch screen comes as FINGERDOWN and as this click SDL makes of it: one press.
             self.touch(event.pos)
-        elif event.type == pg.FINGERDOWN:
-            width, height = self.screen.surface.get_size()
-            self.touch((int(event.x * width), int(event.y * height)))
         elif event.type == pg.WINDOWEXPOSED and pg.display.get_surface() is not None:
             pg.display.flip()  # a desktop window uncovered: show the frame already drawn
 
