@@ -18,6 +18,7 @@ and SIGTERM (systemd stopping it) do.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -275,8 +276,10 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     """Open the screen and the devices and run the kiosk until maintenance or SIGTERM.
 
     Returns 0 after SIGTERM (and, with `window`, SIGINT) and `MAINTENANCE_EXIT`
-    after a librarian's exit; the devices are closed either way, so the lock
-    ends locked.
+    after a librarian's exit; whatever was opened is closed either way, so the
+    lock ends locked. The signal handlers go in first: once SDL's video is up,
+    SDL would otherwise turn a SIGTERM into a window-close event, which a
+    kiosk ignores.
     """
     import pygame
 
@@ -285,43 +288,53 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     from kiosk.clock import SystemClock
     from kiosk.screen import Screen, find_cjk_font, translator
 
-    font = find_cjk_font(config.screen.font)  # before anything opens: a clear message, nothing half-started
-    db = store.init_db(db_path)
-    pygame.display.init()
-    pygame.font.init()
-    display = open_display(config.screen, window)
-    pygame.display.set_caption(config.kiosk.name)
-    keys = DemoKeys() if demo else None
-    screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
     loop_box: list[MainLoop] = []
-    inputs: queue.Queue = queue.Queue()
-    hw = config.hardware
-    devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
-                             has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
-    devices.post_to(inputs)
-    sync_now = SyncNow(db_path, config_path, config.central.url)
-    kiosk = Kiosk(db, config, SystemClock(db), lights=devices.lights, sounder=devices.sounder, lock=devices.lock,
-                  screen=screen, translate=translator, on_sync=sync_now,
-                  on_exit=lambda: loop_box[0].stop(MAINTENANCE_EXIT))
-    loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
-    loop_box.append(loop)
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    signal.signal(signal.SIGTERM, lambda *_: loop.stop(0))
-    # Full screen, Ctrl+C reaches the loop as a key (ignored); a terminal's SIGINT is a developer's.
-    signal.signal(signal.SIGINT, (lambda *_: loop.stop(0)) if window else signal.SIG_IGN)
-    devices.start()
-    try:
+    asked: list[int] = []  # a stop that came before the loop was made
+
+    def stop(status: int) -> None:
+        if loop_box:
+            loop_box[0].stop(status)
+        else:
+            asked.append(status)
+
+    with contextlib.ExitStack() as opened:
+        for sig, handler in ((signal.SIGTERM, signal.getsignal(signal.SIGTERM)),
+                             (signal.SIGINT, signal.getsignal(signal.SIGINT))):
+            opened.callback(signal.signal, sig, handler)
+        signal.signal(signal.SIGTERM, lambda *_: stop(0))
+        # Full screen, Ctrl+C reaches the loop as a key (ignored); a terminal's SIGINT is a developer's.
+        signal.signal(signal.SIGINT, (lambda *_: stop(0)) if window else signal.SIG_IGN)
+        font = find_cjk_font(config.screen.font)  # before anything opens: a clear message, nothing half-started
+        db = store.init_db(db_path)
+        opened.callback(db.conn.close)
+        pygame.display.init()
+        opened.callback(pygame.display.quit)
+        pygame.font.init()
+        display = open_display(config.screen, window)
+        pygame.display.set_caption(config.kiosk.name)
+        keys = DemoKeys() if demo else None
+        screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
+        inputs: queue.Queue = queue.Queue()
+        hw = config.hardware
+        devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
+                                 has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
+        opened.callback(devices.close)  # the lock ends locked
+        devices.post_to(inputs)
+        sync_now = SyncNow(db_path, config_path, config.central.url)
+        opened.callback(sync_now.close)
+        kiosk = Kiosk(db, config, SystemClock(db), lights=devices.lights, sounder=devices.sounder,
+                      lock=devices.lock, screen=screen, translate=translator, on_sync=sync_now,
+                      on_exit=lambda: stop(MAINTENANCE_EXIT))
+        loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
+        loop_box.append(loop)
+        if asked:
+            loop.stop(asked[0])
+        opened.callback(sdnotify.stopping)
+        devices.start()
         status = loop.run()
-    finally:
-        sdnotify.stopping()
-        devices.close()  # the lock ends locked
-        sync_now.close()
-        pygame.display.quit()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    sdnotify.status(f"kiosk {kiosk.kiosk_id}: " + ("exit for maintenance" if status == MAINTENANCE_EXIT
-                                                   else "stopped"))
-    log.info("kiosk stopped (%s)", "exit for maintenance" if status == MAINTENANCE_EXIT else "stopped")
+    said = "exit for maintenance" if status == MAINTENANCE_EXIT else "stopped"
+    sdnotify.status(f"kiosk {kiosk.kiosk_id}: {said}")
+    log.info("kiosk %s: %s", kiosk.kiosk_id, said)
     return status
 
 

@@ -105,3 +105,41 @@ def test_a_cabinet_kiosk_lends_on_the_real_drivers_and_sigterm_leaves_it_locked(
     assert "STATUS=kiosk cabinet-3a: showing session" in heard
     assert heard.index("STOPPING=1") > heard.index("WATCHDOG=1")
     assert heard[-1] == "STATUS=kiosk cabinet-3a: stopped"
+
+
+def test_sigterm_while_the_kiosk_is_starting_stops_it(tmp_path, monkeypatch):
+    """Once SDL's video is up, SDL turns SIGTERM into a window-close event, which a kiosk ignores."""
+    import hardware
+
+    db_path = tmp_path / "kiosk.db"
+    prepare_demo_db(db_path)
+    config_path = tmp_path / "kiosk.toml"
+    config_path.write_text('[hardware]\ndriver = "fake"\nhas_lock = true\n[screen]\nfullscreen = true\n')
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    built = []
+
+    def build_during_sigterm(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # systemctl stop, while the screen is already up
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
+
+    real_build = hardware.build
+    monkeypatch.setattr(hardware, "build", build_during_sigterm)
+    second_try = threading.Timer(10, os.kill, (os.getpid(), signal.SIGTERM))  # so a failure cannot hang
+    second_try.start()
+    try:
+        status = run(load_config(config_path), str(db_path), config_path=str(config_path))
+    finally:
+        second_try.cancel()
+    notify.settimeout(0.1)
+    heard = []
+    try:
+        while True:
+            heard.append(notify.recv(256).decode())
+    except OSError:
+        notify.close()
+    assert status == 0
+    assert "READY=1" not in heard and heard[0] == "STOPPING=1"  # it never opened for taps
+    assert built[0].lock.closed and built[0].lock.history == []
