@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kiosk import store
-from kiosk.clock import SystemClock, boot_id
+from kiosk.clock import SystemClock
 from kiosk.config import parse_config
 from kiosk.errors import ConfigError
 from kiosk.events import Record
@@ -104,7 +104,7 @@ def test_a_central_store_that_does_not_answer_meets_the_timeout(tmp_path, centra
     assert store.get_meta(db, "online") == "0" and store.pending_count(db) == 2
 
 
-def test_answers_that_break_the_contract_fail_the_round_not_the_process(tmp_path, central, monkeypatch):
+def test_answers_that_break_the_contract_fail_the_round_not_the_process(tmp_path, central):
     db, client = client_for(tmp_path, central)
     fill(db, 2)
     central.fail("POST", 200)  # a 200 whose body has no acked_seq
