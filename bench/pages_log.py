@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sync.central import db as store  # noqa: E402
+from sync.server import db as store  # noqa: E402
 
 KINDS = ["checkout", "return", "renew", "refused", "not_on_loan", "unknown_tag", "inventory"]
 

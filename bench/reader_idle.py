@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
+from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 
 
 def cpu_share(run, seconds: float) -> tuple[float, float]:

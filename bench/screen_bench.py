@@ -33,7 +33,7 @@ from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
 from kiosk.run import MainLoop  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
-from kiosk.screen.gallery import scene_views  # noqa: E402
+from kiosk.demo.gallery import scene_views  # noqa: E402
 
 REPEAT = 30
 
@@ -82,7 +82,7 @@ def idle_cpu(font: str, seconds: float = 5.0) -> None:
         devices = hardware.build("fake", {})
         inputs = queue.Queue()
         devices.post_to(inputs)
-        kiosk = Kiosk(db, parse_config({}), SystemClock(db), lights=devices.lights, sounder=devices.sounder,
+        kiosk = Kiosk(db, parse_config({}), SystemClock(lambda: store.central_offset(db)), lights=devices.lights, sounder=devices.sounder,
                       screen=screen, translate=translator)
         loop = MainLoop(kiosk, screen, inputs, on_draw=pygame.display.update)
         loop.step()

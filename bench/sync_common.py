@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk import store  # noqa: E402
 from kiosk.config import parse_config  # noqa: E402
-from kiosk.events import Record  # noqa: E402
-from sync.central import db as central_db  # noqa: E402
+from kiosk.domain.events import Record  # noqa: E402
+from sync.server import db as central_db  # noqa: E402
 from sync.client import SyncClient, make_session  # noqa: E402
 
 STAMP = {"at": datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc).isoformat(timespec="milliseconds"),
@@ -60,7 +60,7 @@ def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "sync.central_cli", "serve", "--db", str(path),
+    server = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "serve", "--db", str(path),
                                "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sync_common import baseline_inserts, central_store, central_db, kiosk, verdict
 
-from kiosk.model import Item
+from kiosk.domain.model import Item
 
 TARGET = 10.0
 

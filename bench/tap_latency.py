@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -61,7 +60,7 @@ def build(path: Path, log_records: int) -> None:
 
 def tap_latencies(path: Path, taps: int) -> list[float]:
     db = store.open_db(path)
-    clock = ScriptClock(db, T0)
+    clock = ScriptClock(T0)
     kiosk = Kiosk(db, Config(), clock, lights=FakeLights(), sounder=FakeSounder(), lock=FakeLock())
     times = []
     n = 0

@@ -15,14 +15,14 @@ from typing import Any, Callable
 
 from kiosk import store
 from kiosk.config import Config
-from kiosk.errors import BadUid
-from kiosk.events import (
+from kiosk.domain.errors import BadUid
+from kiosk.domain.events import (
     Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, Show, Sound, StatusUpdate,
     SyncNow, Tap, Tick, Unlock,
 )
-from kiosk.machine import MachineConfig, initial_state, step
-from kiosk.model import normalize_uid
-from kiosk.view import Message, N_, View
+from kiosk.domain.machine import MachineConfig, initial_state, step
+from kiosk.domain.model import normalize_uid
+from kiosk.domain.view import Message, N_, View
 
 log = logging.getLogger("kiosk")
 
@@ -136,6 +136,11 @@ class Kiosk:
 
     # ------------------------------------------------------------ the step
 
+    def stamp(self, now: datetime) -> dict:
+        """The clock's stamp for records made now; an untrusted clock is floored at the last trusted time."""
+        trusted = self.clock.trusted
+        return self.clock.stamp(now, None if trusted else store.last_trusted_at(self.db))
+
     def handle(self, event, now: datetime, input_line: str | None) -> dict | None:
         """Step the machine, commit its records, carry out its effects.
 
@@ -143,7 +148,7 @@ class Kiosk:
         """
         state, effects = step(self.machine, self.state, event, now)
         records = [e for e in effects if isinstance(e, Record)]
-        seqs = store.append_records(self.db, self.kiosk_id, records, self.clock.stamp(now)) if records else []
+        seqs = store.append_records(self.db, self.kiosk_id, records, self.stamp(now)) if records else []
         # Only now, with the records on disk, does anything reach the patron.
         self.state = state
         led = sound = None

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Callable
 
 import click
 
 from kiosk import store
 from kiosk.config import load_config
-from kiosk.errors import KioskError
+from kiosk.core.cli import import_commands
+from kiosk.core.csvfile import read_csv
+from kiosk.domain.errors import KioskError
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
 CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -60,46 +61,22 @@ def init(db_path, kiosk_id):
     click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
 
 
-def import_commands(group: click.Group, do_import: Callable[[str, str, str], int], db_option) -> None:
-    """`import patrons CSV` and `import items CSV` under `group`; `do_import(kind, csv_path, db_path)` counts."""
-    for kind, columns in (("patrons", "id,name,type,class,card_uid,status,expires"),
-                          ("items", "id,title,author,call_number,tag_uid,barcode,home,status")):
-        def command(csv_path, db_path, kind=kind):
-            count = do_import(kind, csv_path, db_path)
-            click.echo(f"{csv_path}: imported {count} {kind}")
-
-        command.__doc__ = f"{kind.capitalize()}: {columns}."
-        group.command(name=kind)(
-            click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))(db_option(command)))
-
-
-def read_csv(csv_path: str) -> str:
-    """A CSV file's text; `KioskError` naming the file when it cannot be read."""
-    from kiosk import imports
-
-    try:
-        data = Path(csv_path).read_bytes()
-    except OSError as exc:
-        raise KioskError(f"{csv_path}: cannot read: {exc.strerror}") from None
-    return imports.decode(data, csv_path)
-
-
 @main.group(name="import", cls=KioskGroup)
 def import_():
     """Import patrons or items from CSV (all or nothing)."""
 
 
 def _import(kind: str, csv_path: str, db_path: str) -> int:
-    from kiosk import imports
+    from kiosk.domain import catalog
 
     db = open_existing(db_path)
     text = read_csv(csv_path)
     patron_uids, item_uids = store.uids_in_use(db, "patrons"), store.uids_in_use(db, "items")
     if kind == "patrons":
-        rows = imports.parse_patrons(text, csv_path, patron_uids, item_uids)
+        rows = catalog.parse_patrons(text, csv_path, patron_uids, item_uids)
         store.save_patrons(db, rows)
     else:
-        rows = imports.parse_items(text, csv_path, item_uids, patron_uids)
+        rows = catalog.parse_items(text, csv_path, item_uids, patron_uids)
         store.save_items(db, rows)
     return len(rows)
 
@@ -123,7 +100,7 @@ def simulate(script, db_path, config_path):
         handle = sys.stdin if script == "-" else open(script, encoding="utf-8")
     except OSError as exc:
         fail(f"{script}: cannot read: {exc.strerror}")
-    clock = ScriptClock(db)
+    clock = ScriptClock()
     kiosk = Kiosk(db, config, clock, lights=FakeLights(), sounder=FakeSounder(), lock=FakeLock())
 
     def emit(outcome: dict) -> None:

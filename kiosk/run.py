@@ -26,11 +26,11 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
+from kiosk.demo.keys import DemoKeys
 
 log = logging.getLogger("kiosk.run")
 
@@ -39,38 +39,6 @@ TICK_SECONDS = 0.25  # the machine's timers and the screen's clock, when no inpu
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
 HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
-
-
-DEMO_TAPS = (  # key, tag UID, what the tag is: the cards and books of kiosk/demo_data
-    ("m", "04A1B2C3", "Mia's card"),
-    ("b", "0A0B0C0D", "Ben's card"),
-    ("k", "1B2C3D4E", "李小龙's card"),
-    ("z", "2C3D4E5F", "Zoe's card (blocked)"),
-    ("v", "5F607182", "Sam's card (volunteer)"),
-    ("l", "60718293", "Mrs Wu's card (librarian: Exit)"),
-    ("c", "04112233445566", "Charlotte's Web"),
-    ("t", "04223344556677", "Matilda"),
-    ("h", "04334455667788", "The Hobbit"),
-    ("g", "0466778899AABB", "草房子"),
-    ("r", "04BBCCDDEEFF00", "a book in repair"),
-    ("f", "0499AABBCCDDEE", "a book of class 3A's cabinet"),
-    ("u", "04DEADBEEF0001", "a tag nobody knows"),
-)
-
-
-@dataclass(frozen=True)
-class DemoKeys:
-    """The demo's keyboard stand-ins for taps: a short legend for the screen, the whole list for the terminal."""
-
-    taps: dict[str, str] = field(default_factory=lambda: {key: uid for key, uid, _ in DEMO_TAPS})
-    legend: tuple[tuple[str, str], ...] = (
-        ("M B K Z", "students"), ("V", "volunteer"), ("L", "librarian"), ("C T H G R F U", "books"),
-    )
-
-    def describe(self) -> str:
-        """Every key and what it taps, for the terminal that started the demo."""
-        keys = ", ".join(f"{key.upper()} {what}" for key, _, what in DEMO_TAPS)
-        return f"Keys: {keys}; digits then Enter scan a barcode."
 
 
 class MainLoop:
@@ -322,7 +290,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         devices.post_to(inputs)
         sync_now = SyncNow(db_path, config_path, config.central.url)
         opened.callback(sync_now.close)
-        kiosk = Kiosk(db, config, SystemClock(db), lights=devices.lights, sounder=devices.sounder,
+        kiosk = Kiosk(db, config, SystemClock(lambda: store.central_offset(db)), lights=devices.lights, sounder=devices.sounder,
                       lock=devices.lock, screen=screen, translate=translator, on_sync=sync_now,
                       on_exit=lambda: stop(MAINTENANCE_EXIT))
         loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)

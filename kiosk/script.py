@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from kiosk.errors import BadUid, ScriptError
-from kiosk.events import BUTTONS
-from kiosk.model import normalize_uid
+from kiosk.domain.errors import BadUid, ScriptError
+from kiosk.domain.events import BUTTONS
+from kiosk.domain.model import normalize_uid
 
 MAX_WAIT = 366 * 24 * 3600
 

@@ -26,13 +26,11 @@ from urllib3.util.retry import Retry
 from kiosk import store
 from kiosk.clock import boot_id, system_clock_synced
 from kiosk.config import Config
-from kiosk.errors import ConfigError, KioskError
+from kiosk.domain.errors import ConfigError, KioskError
+from sync.protocol import CHANGE_TABLES, CHANGES_PATH, MAX_BATCH, PAGE, push_body, records_path
 
 log = logging.getLogger("kiosk.sync")
 
-API = "/api/v1"
-PAGE = 1000
-MAX_BATCH = 1000  # the central store's limit per push
 BACKOFF_MAX = 300.0  # seconds between attempts at most, when the central store stays away
 BACKOFF_RAMP = 10  # failures after which the wait stops doubling (it is capped by BACKOFF_MAX long before)
 
@@ -184,18 +182,13 @@ class SyncClient:
             if not records:
                 return acked_total
             pushed = int(store.get_meta(self.db, "pushed_seq", "0"))
-            body = {
-                "sent_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds"),
-                "boot_id": self.boot,
-                "monotonic": round(time.monotonic(), 3),
-                "clock_trusted": system_clock_synced(),
-                "status": {"pending": store.pending_count(self.db), "reader_ok": self.reader_ok(),
-                           "version": version(), "last_error": store.get_meta(self.db, "last_error") or None},
-                "records": [{k: r[k] for k in ("seq", "kind", "at", "trusted", "boot_id", "monotonic", "patron_id",
-                                               "item_id", "details", "flagged")} for r in records],
-            }
+            body = push_body(
+                records, sent_at=datetime.now(timezone.utc).astimezone(), boot_id=self.boot,
+                monotonic=time.monotonic(), clock_trusted=system_clock_synced(),
+                status={"pending": store.pending_count(self.db), "reader_ok": self.reader_ok(),
+                        "version": version(), "last_error": store.get_meta(self.db, "last_error") or None})
             started = time.time()
-            answer = self._request("POST", f"{API}/kiosks/{self.kiosk_id}/records", json=body)
+            answer = self._request("POST", records_path(self.kiosk_id), json=body)
             self._note_clock(answer, started, time.time())
             try:
                 acked = int(answer["acked_seq"])
@@ -229,7 +222,7 @@ class SyncClient:
         while True:
             since = store.get_meta(self.db, "pull_cursor", "0")
             started = time.time()
-            page = self._request("GET", f"{API}/changes", params={"since": since, "limit": PAGE})
+            page = self._request("GET", CHANGES_PATH, params={"since": since, "limit": PAGE})
             self._note_clock(page, started, time.time())
             try:
                 with write_transaction(self.db):
@@ -237,7 +230,7 @@ class SyncClient:
             except (KeyError, TypeError, ValueError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None
-            applied += sum(len(page.get(k) or []) for k in ("patrons", "items", "loans", "loans_removed"))
+            applied += sum(len(page.get(k) or []) for k in CHANGE_TABLES)
             if not page.get("more"):
                 return applied
 

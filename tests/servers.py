@@ -8,7 +8,7 @@ import time
 
 import uvicorn
 
-from sync.central.app import create_app
+from sync.server.app import create_app
 
 
 def free_port() -> int:

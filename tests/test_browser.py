@@ -111,8 +111,8 @@ def test_a_librarians_morning_in_the_browser(browser, central, tmp_path):
 
 
 def test_a_hostile_title_shows_as_text(browser, central):
-    from kiosk.imports import parse_items
-    from sync.central import db as store
+    from kiosk.domain.catalog import parse_items
+    from sync.server import db as store
 
     store.save_items(central.db, parse_items("id,title,author,call_number,tag_uid,barcode,home,status\n"
                                           "B0001,<script>alert(1)</script><b>bold</b>,,,,,library,available\n",

@@ -7,10 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sync.central import db as store
+from sync.server import db as store
 from tests.servers import CentralServer
 
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo_data"
+DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 
 
@@ -180,7 +180,7 @@ def test_a_return_of_a_book_never_lent_is_kept_and_flagged(central):
 
 
 def test_lent_offline_to_a_patron_blocked_meanwhile_is_flagged(central):
-    from kiosk.imports import parse_patrons
+    from kiosk.domain.catalog import parse_patrons
 
     blocked = parse_patrons("id,name,type,class,card_uid,status,expires\nS1003,Li,student,4B,1B2C3D4E,blocked,\n",
                             "p.csv", {}, {})
@@ -234,7 +234,7 @@ def test_changes_converge_page_by_page(central):
 
 
 def test_rules_reach_the_kiosks(central):
-    from kiosk.config import parse_policy
+    from kiosk.domain.policy import parse_policy
 
     headers = {"Authorization": f"Bearer {central.tokens['door']}"}
     since = httpx.get(f"{central.url}/api/v1/changes", params={"since": "0", "limit": 5000},

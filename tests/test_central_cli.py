@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from sync.central import db as store
-from sync.central_cli import main
+from sync.server import db as store
+from sync.server.cli import main
 
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo_data"
+DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 
 
 def run(*args, **kwargs):

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from sync.central.merge import ItemFacts, PatronFacts, Rec, corrected_time, replay
+from sync.server.merge import ItemFacts, PatronFacts, Rec, corrected_time, replay
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 

@@ -12,8 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from sync.central import db as store
-from sync.central.app import create_app
+from sync.server import db as store
+from sync.server.app import create_app
 from tests.servers import CentralServer
 
 _SPEC_DIR = tempfile.mkdtemp(prefix="central-spec-")

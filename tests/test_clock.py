@@ -4,13 +4,13 @@ from datetime import datetime, timedelta, timezone
 
 from kiosk import store
 from kiosk.clock import SystemClock, boot_id
-from kiosk.events import Record
+from kiosk.domain.events import Record
 
 
 def test_untrusted_until_time_sync_or_a_sync_with_the_central_store(tmp_path):
     db = store.init_db(tmp_path / "k.db", "door")
     flag = tmp_path / "synchronized"
-    clock = SystemClock(db, timesync_flag=flag)
+    clock = SystemClock(lambda: store.central_offset(db), timesync_flag=flag)
     assert clock.trusted is False
     flag.touch()  # systemd-timesyncd says the clock is set
     assert clock.trusted is True
@@ -28,13 +28,13 @@ def test_a_record_is_never_stamped_before_the_last_trusted_time(tmp_path):
     db = store.init_db(tmp_path / "k.db", "door")
     flag = tmp_path / "synchronized"
     flag.touch()
-    clock = SystemClock(db, timesync_flag=flag)
+    clock = SystemClock(lambda: store.central_offset(db), timesync_flag=flag)
     trusted_now = clock.now()
     store.append_records(db, "door", [Record("inventory")], clock.stamp(trusted_now))
     # Rebooted without network: the clock says 1970 and is not trusted.
     flag.unlink()
     wrong = datetime(1970, 1, 1, tzinfo=timezone.utc)
-    stamp = clock.stamp(wrong)
+    stamp = clock.stamp(wrong, store.last_trusted_at(db))
     assert stamp["trusted"] is False
     assert datetime.fromisoformat(stamp["at"]) >= trusted_now - timedelta(milliseconds=1)
     store.append_records(db, "door", [Record("inventory")], stamp)

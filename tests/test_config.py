@@ -2,8 +2,9 @@
 
 import pytest
 
-from kiosk.config import load_config, parse_policy, policy_to_table
-from kiosk.errors import ConfigError
+from kiosk.config import load_config
+from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.domain.errors import ConfigError
 
 
 def write(tmp_path, text):

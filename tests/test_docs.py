@@ -25,7 +25,7 @@ def test_every_kiosk_command_is_in_the_readme():
 
 
 def test_every_kiosk_central_command_is_in_the_readme():
-    from sync.central_cli import main as central
+    from sync.server.cli import main as central
 
     found = list(commands(central, "kiosk-central"))
     assert "kiosk-central serve" in found and "kiosk-central import patrons" in found

@@ -19,7 +19,7 @@ from pathlib import Path
 from kiosk import store
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "kiosk" / "demo_data"
+DEMO = ROOT / "kiosk" / "demo" / "files"
 KIND = {"checkout": "checkout", "return": "return", "renew": "renew", "refused": "refused",
         "unknown_tag": "unknown_tag"}
 

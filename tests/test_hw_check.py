@@ -11,7 +11,7 @@ from gpiozero.pins.mock import MockFactory
 import hardware
 from kiosk.cli import main
 from kiosk.hwtest import Check
-from tests.emulator import MFRC522Chip, Ntag213, attach, detach, install
+from hardware.emulator import MFRC522Chip, Ntag213, attach, detach, install
 
 CABINET = '[kiosk]\nid = "cabinet-3a"\nrole = "cabinet"\n[hardware]\ndriver = "fake"\nhas_lock = true\nlock_seconds = 0.5\n'
 

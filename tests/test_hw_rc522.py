@@ -10,7 +10,7 @@ import time
 import pytest
 
 from hardware import ReaderError
-from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install
+from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install
 
 CARD = bytes.fromhex("DEADBEEF")
 STICKER = bytes.fromhex("04A1B2C3D4E5F6")

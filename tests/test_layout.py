@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = ["kiosk.model", "kiosk.rules", "kiosk.machine", "kiosk.events", "kiosk.view"]
+DOMAIN = ["kiosk.domain.model", "kiosk.domain.rules", "kiosk.domain.machine", "kiosk.domain.events", "kiosk.domain.view"]
 FORBIDDEN = ["pygame", "gpiozero", "requests", "sqlite_utils", "sqlite3", "mfrc522", "spidev"]
 
 

@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.events import (
+from kiosk.domain.events import (
     Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, Show, Sound,
     StatusUpdate, SyncNow, Tap, Tick, Unlock,
 )
-from kiosk.machine import MachineConfig, initial_state, step
-from kiosk.model import Item, Loan, LoanRule, Patron, Policy
+from kiosk.domain.machine import MachineConfig, initial_state, step
+from kiosk.domain.model import Item, Loan, LoanRule, Patron, Policy
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday
 TODAY = T0.date()

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sync.central import db as store
-from sync.central.pages import check_password, hash_password
+from sync.server import db as store
+from sync.server.pages import check_password, hash_password
 from tests.servers import CentralServer
 
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo_data"
+DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 PASSWORD = "correct horse battery"
 
 

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from sync.central import db as store
-from sync.central.pages import bar_chart
-from sync.central_cli import main as central
+from sync.server import db as store
+from sync.server.pages import bar_chart
+from sync.server.cli import main as central
 
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo_data"
+DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 TODAY = date(2026, 11, 23)
 
 

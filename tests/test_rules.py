@@ -4,9 +4,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from kiosk import rules
-from kiosk.model import Item, Loan, Patron, Policy, normalize_uid
-from kiosk.errors import BadUid
+from kiosk.domain import rules
+from kiosk.domain.model import Item, Loan, Patron, Policy, normalize_uid
+from kiosk.domain.errors import BadUid
 
 CHRISTMAS = Policy(holidays=(date(2026, 12, 25), date(2026, 12, 28)))
 T = datetime(2026, 11, 1, tzinfo=timezone.utc)

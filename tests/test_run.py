@@ -24,9 +24,10 @@ from kiosk.config import parse_config  # noqa: E402
 from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
 from kiosk.config import ScreenSection  # noqa: E402
-from kiosk.run import MAINTENANCE_EXIT, DemoKeys, MainLoop, SyncNow, open_display  # noqa: E402
+from kiosk.demo.keys import DemoKeys  # noqa: E402
+from kiosk.run import MAINTENANCE_EXIT, MainLoop, SyncNow, open_display  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
-from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
+from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -40,7 +41,7 @@ class Rig:
         self.db = store.open_db(self.db_path)
         hw = {"has_lock": devices.lock is not None, "lock_seconds": 0.5, "door_alarm_seconds": 5}
         self.config = parse_config({"kiosk": {"name": "Library door", **kiosk_section}, "hardware": hw})
-        self.clock = ScriptClock(self.db, START)
+        self.clock = ScriptClock(START)
         pygame.display.init()
         pygame.font.init()
         self.surface = pygame.display.set_mode((480, 320))
@@ -338,7 +339,7 @@ def test_the_demo_keys_tap_the_demo_cards_and_books_and_the_legend_shows_them_al
     try:
         for size in ((480, 320), (800, 480)):
             screen = Screen(pygame.Surface(size), translator, font_path=find_cjk_font(), legend=keys.legend)
-            Kiosk(db, parse_config({}), ScriptClock(db, START), screen=screen, translate=translator)  # shows idle
+            Kiosk(db, parse_config({}), ScriptClock(START), screen=screen, translate=translator)  # shows idle
             screen.draw(START)
             legend = [b for b in screen.boxes if b.text.startswith("M B K Z")]
             assert legend, size

@@ -19,7 +19,7 @@ from kiosk import store  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
 from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.run import run  # noqa: E402
-from tests.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
+from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 
 GREEN, LOCK, DOOR = 17, 23, 24
 

@@ -8,11 +8,11 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import pygame  # noqa: E402
 
-from kiosk.errors import ConfigError  # noqa: E402
+from kiosk.domain.errors import ConfigError  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
 from kiosk.screen import SIZES, Screen, find_cjk_font, fit_text  # noqa: E402
-from kiosk.screen.gallery import SCENES, render_all  # noqa: E402
-from kiosk.view import KioskStatus, Message, View  # noqa: E402
+from kiosk.demo.gallery import SCENES, render_all  # noqa: E402
+from kiosk.domain.view import KioskStatus, Message, View  # noqa: E402
 
 
 @pytest.fixture(scope="module")

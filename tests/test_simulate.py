@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from kiosk import store
 from kiosk.cli import main
 
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo_data"
+DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 KEYS = {"input", "screen", "outcome", "reason", "patron", "item", "due", "record", "flagged", "led", "sound", "message"}
 
 

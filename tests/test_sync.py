@@ -19,14 +19,14 @@ from kiosk import store
 from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import parse_config
-from kiosk.events import Record
-from sync.central import db as central_db
+from kiosk.domain.events import Record
+from sync.server import db as central_db
 from sync.client import SyncClient, make_session
 from tests.faultproxy import FaultProxy
 from tests.servers import CentralServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "kiosk" / "demo_data"
+DEMO = ROOT / "kiosk" / "demo" / "files"
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
 
 
@@ -59,7 +59,7 @@ class Site:
         self.sync = SyncClient(self.db, self.config, session=session)
 
     def run(self, script: str) -> list[dict]:
-        clock = ScriptClock(self.db)
+        clock = ScriptClock()
         kiosk = Kiosk(self.db, self.config, clock)
         outcomes = []
         run_script(kiosk, clock, script.strip().splitlines(), outcomes.append)
@@ -274,11 +274,11 @@ def test_twenty_thousand_records_through_a_bad_network_arrive_exactly_once(tmp_p
 
 
 def test_a_running_kiosk_picks_up_new_rules_at_the_next_sync(tmp_path, central):
-    from kiosk.config import parse_policy
+    from kiosk.domain.policy import parse_policy
 
     site = Site(tmp_path, central, "door")
     assert site.sync.run_once()
-    clock = ScriptClock(site.db, datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    clock = ScriptClock(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
     kiosk = Kiosk(site.db, site.config, clock)
     kiosk.tap("04A1B2C3")
     first = kiosk.tap("04112233445566")

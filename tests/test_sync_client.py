@@ -14,8 +14,8 @@ import pytest
 from kiosk import store
 from kiosk.clock import SystemClock
 from kiosk.config import parse_config
-from kiosk.errors import ConfigError
-from kiosk.events import Record
+from kiosk.domain.errors import ConfigError
+from kiosk.domain.events import Record
 from sync.client import BACKOFF_MAX, SyncClient, make_session, retry_delay
 from tests.contract_server import ContractServer
 
@@ -177,7 +177,7 @@ def test_the_central_stores_clock_lets_a_kiosk_without_a_clock_trust_its_time(tm
     never_synced = tmp_path / "synchronized"  # systemd's time-sync flag, absent
     with ContractServer({"door": TOKEN}, clock_ahead=3600) as server:
         db, client = client_for(tmp_path, server)
-        clock = SystemClock(db, timesync_flag=never_synced)
+        clock = SystemClock(lambda: store.central_offset(db), timesync_flag=never_synced)
         assert clock.trusted is False
         assert client.run_once()
         assert store.get_meta(db, "central_offset_boot") == "boot-one"
@@ -190,9 +190,9 @@ def test_the_central_stores_clock_lets_a_kiosk_without_a_clock_trust_its_time(tm
     # Rebooted without network, the Pi believes it is 1970: the offset was for
     # the other boot, and no record is stamped before the last trusted time.
     boot_file.write_text("boot-two\n")
-    rebooted = SystemClock(db, timesync_flag=never_synced)
+    rebooted = SystemClock(lambda: store.central_offset(db), timesync_flag=never_synced)
     assert rebooted.trusted is False
-    stamp = rebooted.stamp(datetime(1970, 1, 1, tzinfo=timezone.utc))
+    stamp = rebooted.stamp(datetime(1970, 1, 1, tzinfo=timezone.utc), store.last_trusted_at(db))
     assert stamp["trusted"] is False and stamp["boot_id"] == "boot-two"
     assert datetime.fromisoformat(stamp["at"]) >= believed - timedelta(milliseconds=1)
 

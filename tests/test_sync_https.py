@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from kiosk import store
-from sync.central import db as central_db
+from sync.server import db as central_db
 from sync.client import SyncClient, make_session
 from tests.servers import CentralServer
 from tests.test_sync import config_for

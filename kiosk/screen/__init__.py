@@ -3,7 +3,7 @@
 `Screen.show(view)` remembers what to show; `Screen.draw(now)` draws it when
 something changed, or only the clock when its minute changed, and returns
 the rectangles drawn (an empty list when nothing was). No circulation logic
-lives here: every word and number comes from `kiosk.view.View`.
+lives here: every word and number comes from `kiosk.domain.view.View`.
 
 Every text is placed in a box and fitted to it: wrapped at words (at
 characters for Chinese), and shortened with an ellipsis when it still does
@@ -24,9 +24,9 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import pygame
 
-from kiosk.errors import ConfigError
+from kiosk.domain.errors import ConfigError
 from kiosk.i18n import translator  # noqa: F401  (re-exported: Kiosk(translate=translator))
-from kiosk.view import N_, View
+from kiosk.domain.view import N_, View
 
 SIZES = ((320, 240), (480, 320), (800, 480))
 

@@ -1,8 +1,9 @@
-"""`make demo`: the kiosk on demo data.
+"""`make demo`: the whole system on demo data.
 
-Creates a fresh demo database under `demo-data/` from `kiosk/demo_data`,
-then runs the demo script through the scripted kiosk and prints what a
-student would see at each step.
+A central store on loopback holding the demo patrons and books, a kiosk that
+pulls them from it, and its sync process. With a display the kiosk opens in
+a window where keys stand for taps; without one the demo script runs through
+the same kiosk in the terminal and prints what a student would see.
 """
 
 from __future__ import annotations
@@ -15,32 +16,18 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk import imports, store
+from kiosk import store
 from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import Config
+from kiosk.demo import DATA
 from kiosk.i18n import translator
-
-DATA = Path(__file__).resolve().parent / "demo_data"
-
-
-def prepare_demo_db(path: Path, kiosk_id: str = "demo-door") -> None:
-    """A fresh kiosk database holding the demo patrons and items."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    db = store.init_db(path, kiosk_id)
-    patrons = imports.parse_patrons((DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
-    store.save_patrons(db, patrons)
-    items = imports.parse_items((DATA / "items.csv").read_text(encoding="utf-8"), "items.csv",
-                                patron_uids=store.uids_in_use(db, "patrons"))
-    store.save_items(db, items)
-    db.conn.close()
 
 
 def transcript(db_path: Path, out=sys.stdout) -> None:
     """Run the demo script and print each outcome as a person would read it."""
     db = store.open_db(db_path)
-    clock = ScriptClock(db)
+    clock = ScriptClock()
     kiosk = Kiosk(db, Config(), clock, translate=translator)
 
     def emit(outcome: dict) -> None:
@@ -56,7 +43,7 @@ def transcript(db_path: Path, out=sys.stdout) -> None:
 
 def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
     """A central store on loopback holding the demo patrons and items; returns it, its URL and a kiosk token."""
-    from sync.central import db as central_db
+    from sync.server import db as central_db
 
     path = folder / "central.db"
     for suffix in ("", "-wal", "-shm"):
@@ -69,7 +56,7 @@ def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "sync.central_cli", "serve", "--db", str(path),
+    server = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "serve", "--db", str(path),
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -105,7 +92,8 @@ interval = 5
 
 def main() -> None:
     from kiosk.config import load_config
-    from kiosk.run import DemoKeys, display_available
+    from kiosk.demo.keys import DemoKeys
+    from kiosk.run import display_available
     from sync.client import SyncClient
 
     folder = Path("demo-data")
@@ -143,7 +131,7 @@ def main() -> None:
             transcript(db_path)
             client = SyncClient(store.open_db(db_path), config)
             print("\nSyncing with the central store:", "done" if client.run_once() else "failed")
-            subprocess.run([sys.executable, "-m", "sync.central_cli", "report", "loans", "--db",
+            subprocess.run([sys.executable, "-m", "sync.server.cli", "report", "loans", "--db",
                             str(folder / "central.db")])
     finally:
         for process in processes:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from kiosk.errors import BadUid
+from kiosk.domain.errors import BadUid
 
 PATRON_TYPES = ("student", "teacher", "volunteer", "librarian")
 STAFF_TYPES = ("volunteer", "librarian")

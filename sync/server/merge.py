@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
 
-LOAN_KINDS = ("checkout", "return", "renew", "not_on_loan")
 
 # Why a record could not be applied cleanly (merge_flags.reason).
 REASONS = {

@@ -11,19 +11,18 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from kiosk.events import RECORD_KINDS
-from sync.central import db as store
+from kiosk.domain.records import RecordKind
+from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, records_path
+from sync.server import db as store
 
 log = logging.getLogger("kiosk-central")
 
-API = "/api/v1"
-MAX_BATCH = 1000
 ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 TEXT = Annotated[str, Field(max_length=200)]
 MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
@@ -45,7 +44,7 @@ class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seq: int = Field(ge=1, le=2**53)
-    kind: Literal[RECORD_KINDS]  # type: ignore[valid-type]
+    kind: RecordKind
     at: KIOSK_TIME
     trusted: bool
     boot_id: Optional[TEXT] = None
@@ -148,12 +147,12 @@ def create_app(db_path: str) -> FastAPI:
     async def conflict(request, exc):  # noqa: ARG001
         return JSONResponse(status_code=409, content={"detail": str(exc)})
 
-    @app.get(f"{API}/health")
+    @app.get(HEALTH_PATH)
     def health() -> dict:
         """Whether the service runs, and its clock."""
         return {"ok": True, "server_time": store.iso(store.utc_now())}
 
-    @app.post(f"{API}/kiosks/{{kiosk_id}}/records", response_model=PushOut,
+    @app.post(records_path("{kiosk_id}"), response_model=PushOut,
               responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
                          409: {"description": "a sequence number already held with other content"}})
     def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)],
@@ -168,19 +167,19 @@ def create_app(db_path: str) -> FastAPI:
                  answer["acked_seq"])
         return answer
 
-    @app.get(f"{API}/changes", response_model=ChangesOut,
+    @app.get(CHANGES_PATH, response_model=ChangesOut,
              responses={401: {"description": "no or wrong token"}})
     def changes(since: Annotated[str, Query(max_length=20)] = "0",
-                limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
                 caller: str = Depends(kiosk_from_token)) -> dict:  # noqa: ARG001
         """Patrons, items, loans and rules changed after the cursor `since`."""
-        if not since.isdigit():
+        if not (since.isascii() and since.isdigit()):
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
         answer = store.changes(get_db(), int(since), limit)
         answer["server_time"] = store.iso(store.utc_now())
         return answer
 
-    from sync.central import pages
+    from sync.server import pages
 
     app.include_router(pages.router(get_db, write_lock))
 

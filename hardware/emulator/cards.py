@@ -10,7 +10,7 @@ encryption state is noise to the card, as it would be for a real one.
 
 from __future__ import annotations
 
-from tests.emulator.crc import crc_a
+from hardware.emulator.crc import crc_a
 
 REQA, WUPA, HALT, READ, WRITE = 0x26, 0x52, 0x50, 0x30, 0xA0
 SEL = (0x93, 0x95, 0x97)

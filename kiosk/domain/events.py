@@ -9,12 +9,13 @@ the same step is carried out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Union
+from typing import Union
 
-from kiosk.model import Item, Loan, Patron
-from kiosk.view import Message, View
+from kiosk.domain.model import Item, Loan, Patron
+from kiosk.domain.records import Record
+from kiosk.domain.view import Message, View
 
 # ---------------------------------------------------------------- events
 
@@ -102,37 +103,6 @@ OUTCOMES = (
     "ignored",
     "staff",
     "info",
-)
-
-
-@dataclass(frozen=True)
-class Record:
-    """Append one record to the kiosk's log (and apply it to local loans).
-
-    `kind` is one of `RECORD_KINDS`. For a checkout or renewal `details`
-    holds `due` (ISO date); for a return it holds `from_patron`.
-    """
-
-    kind: str
-    patron_id: str | None = None
-    item_id: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    flagged: bool = False
-
-
-RECORD_KINDS = (
-    "checkout",
-    "return",
-    "renew",
-    "refused",
-    "not_on_loan",
-    "unknown_tag",
-    "staff_login",
-    "inventory",
-    "exit_maintenance",
-    "door_open_too_long",
-    "reader_fault",
-    "reader_ok",
 )
 
 

@@ -2,7 +2,7 @@
 
 WAL and `synchronous=FULL`: a record is on disk when `append_records`
 returns, before anything is shown or signalled. The tables are those of
-docs/design.md. Lookups return `kiosk.model` objects; the log is dicts.
+docs/design.md. Lookups return `kiosk.domain.model` objects; the log is dicts.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any, Iterable, Iterator
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from kiosk.config import parse_policy, policy_to_table
-from kiosk.errors import KioskError
-from kiosk.events import Record
-from kiosk.model import Item, Loan, Patron, Policy
+from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.core.durable import open_durable
+from kiosk.domain.errors import KioskError
+from kiosk.domain.events import Record
+from kiosk.domain.model import Item, Loan, Patron, Policy
 
 migrations = Migrations("kiosk")
 
@@ -63,16 +64,6 @@ class StoreError(KioskError):
     """The local store cannot be used as asked."""
 
 
-def open_durable(path: str | Path, named_migrations: Migrations, busy_ms: int = 5000) -> sqlite_utils.Database:
-    """Open (creating if needed) a database in WAL with `synchronous=FULL`, and migrate it."""
-    db = sqlite_utils.Database(str(path))
-    db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = FULL")
-    named_migrations.apply(db)
-    return db
-
-
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the kiosk's database, durable and migrated."""
     return open_durable(path, migrations)
@@ -105,6 +96,12 @@ def set_meta(db, **values: Any) -> None:
                 db.execute("DELETE FROM meta WHERE key = ?", [key])
             else:
                 db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, str(value)])
+
+
+def central_offset(db) -> tuple[float | None, str | None]:
+    """The central store's clock minus this kiosk's as the sync process measured it, and the boot it holds for."""
+    value = get_meta(db, "central_offset")
+    return (float(value) if value is not None else None), get_meta(db, "central_offset_boot")
 
 
 def load_policy(db, fallback: Policy) -> Policy:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from kiosk.model import Item, Loan, Patron, Policy
+from kiosk.domain.model import Item, Loan, Patron, Policy
 
 REASONS = (
     "card_blocked",

@@ -5,8 +5,8 @@ the real `mfrc522` package runs on the emulated chip unmodified. Chips are
 attached to a bus with `attach(chip, bus, device)`.
 """
 
-from tests.emulator.bus import attach, detach, install
-from tests.emulator.cards import MifareClassic1K, Ntag213
-from tests.emulator.chip import MFRC522Chip, crc_a
+from hardware.emulator.bus import attach, detach, install
+from hardware.emulator.cards import MifareClassic1K, Ntag213
+from hardware.emulator.chip import MFRC522Chip, crc_a
 
 __all__ = ["MFRC522Chip", "MifareClassic1K", "Ntag213", "attach", "crc_a", "detach", "install"]

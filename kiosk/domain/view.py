@@ -63,7 +63,7 @@ class View:
 
     `screen` is one of `SCREENS`. `tone` colours the outcome banner and is
     always paired with a word or icon, never colour alone. `buttons` are the
-    touch buttons to offer (names from `kiosk.events.BUTTONS`).
+    touch buttons to offer (names from `kiosk.domain.events.BUTTONS`).
     """
 
     screen: str

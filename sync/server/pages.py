@@ -4,15 +4,13 @@ Every page and form needs a login (a session cookie, HttpOnly and
 SameSite=Strict, that expires); every form carries the session's CSRF token.
 Passwords are kept as salted scrypt hashes (the standard library's, slow by
 design). Templates are Jinja2 with autoescaping, so a title such as
-`<script>` shows as text. All SQL is in `sync.central.db`.
+`<script>` shows as text. All SQL is in `sync.server.db`.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,10 +20,12 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from kiosk.config import parse_policy, policy_to_table
-from kiosk.errors import ImportRejected, KioskError
-from kiosk.model import PATRON_TYPES
-from sync.central import db as store
+from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.core.csvfile import csv_text
+from kiosk.domain.errors import ImportRejected, KioskError
+from kiosk.domain.catalog import decode
+from kiosk.domain.model import PATRON_TYPES
+from sync.server import db as store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 COOKIE = "kiosk_session"
@@ -194,12 +194,7 @@ def router(get_db, write_lock) -> APIRouter:
                      "goal": GOAL_PER_TERM} for r in facts["students"]]
         else:
             return Response("no such export", status_code=404)
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+        return Response(csv_text(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{what}.csv"'})
 
     @pages.get("/import", response_class=HTMLResponse)
@@ -214,8 +209,6 @@ def router(get_db, write_lock) -> APIRouter:
                         done=None)
         data = await file.read()
         name = file.filename or "upload.csv"
-        from kiosk.imports import decode
-
         try:
             with write_lock:
                 count = store.import_csv(get_db(), kind, decode(data, name), name)
@@ -350,13 +343,9 @@ def router(get_db, write_lock) -> APIRouter:
         row = {k: str(form.get(k, v if v is not None else "")).strip() for k, v in current[0].items()}
         row["id"] = row_id
         # The same checks as an import of one row: one set of rules for every way in.
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
-        writer.writeheader()
-        writer.writerow(row)
         try:
             with write_lock:
-                store.import_csv(get_db(), table, out.getvalue(), "the form")
+                store.import_csv(get_db(), table, csv_text([row]), "the form")
                 store.audit_now(get_db(), who["librarian"], f"{table[:-1]} edited", row_id,
                                 ", ".join(f"{k}={row[k]}" for k in row if str(current[0][k] or "") != row[k]))
         except ImportRejected as exc:

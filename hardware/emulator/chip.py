@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.emulator.crc import PRESETS, crc_a
+from hardware.emulator.crc import PRESETS, crc_a
 
 # Registers (addresses from the data sheet).
 CommandReg, CommIEnReg, DivIEnReg, CommIrqReg, DivIrqReg = 0x01, 0x02, 0x03, 0x04, 0x05

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from kiosk import rules
-from kiosk.events import (
+from kiosk.domain import rules
+from kiosk.domain.events import (
     Door,
     Effect,
     Event,
@@ -32,8 +32,8 @@ from kiosk.events import (
     Tick,
     Unlock,
 )
-from kiosk.model import Item, Loan, Patron, Policy
-from kiosk.view import KioskStatus, LoanLine, Message, N_, View
+from kiosk.domain.model import Item, Loan, Patron, Policy
+from kiosk.domain.view import KioskStatus, LoanLine, Message, N_, View
 
 LANGUAGES = ("en", "zh_CN")
 UNKNOWN_TAGS_KEPT = 10

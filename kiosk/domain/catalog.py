@@ -11,8 +11,8 @@ import csv
 import io
 from datetime import date
 
-from kiosk.errors import BadUid, ImportRejected
-from kiosk.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
+from kiosk.domain.errors import BadUid, ImportRejected
+from kiosk.domain.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
 
 PATRON_COLUMNS = ("id", "name", "type", "class", "card_uid", "status", "expires")
 ITEM_COLUMNS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")

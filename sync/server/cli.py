@@ -1,14 +1,12 @@
 """The `kiosk-central` command: serve the central store and look after it.
 
 A thin shell like `kiosk`: each command opens the database, calls one
-function of `sync.central.db`, and turns its errors into one clear line and
+function of `sync.server.db`, and turns its errors into one clear line and
 a non-zero exit status.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import unicodedata
@@ -17,9 +15,10 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli import import_commands, read_csv
-from kiosk.errors import KioskError
-from sync.central import db as store
+from kiosk.core.cli import import_commands
+from kiosk.core.csvfile import csv_text, read_csv
+from kiosk.domain.errors import KioskError
+from sync.server import db as store
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
                   help="The central store's database file.")
@@ -57,7 +56,7 @@ def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
     """Run the central store's web service."""
     import uvicorn
 
-    from sync.central.app import create_app
+    from sync.server.app import create_app
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
@@ -87,7 +86,7 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def add_librarian(name, db_path, password_stdin):
     """Add a librarian account, or set a new password (which ends the old sessions)."""
-    from sync.central.pages import hash_password
+    from sync.server.pages import hash_password
 
     if not name.strip() or len(name) > 64:
         fail(f"librarian name {name!r}: 1 to 64 characters")
@@ -157,12 +156,7 @@ def report(name, db_path, as_json, as_csv, today):
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
     elif as_csv:
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        click.echo(out.getvalue(), nl=False)
+        click.echo(csv_text(rows), nl=False)
     else:
         click.echo(table(rows) if rows else f"no {name}")
 

@@ -2,7 +2,7 @@
 
 The views come from the real kiosk (state machine and store) on the demo
 data, driven by a script, so the pictures show what a student would see.
-`python -m kiosk.screen.gallery docs/screens` writes the PNGs and an index.
+`python -m kiosk.demo.gallery docs/screens` writes the PNGs and an index.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import parse_config
 from kiosk.i18n import translator
-from kiosk.view import View
+from kiosk.domain.view import View
 
 # (name, what it shows, script lines run before the picture)
 SCENES = [
@@ -63,7 +63,7 @@ def scene_views(folder: Path, language: str) -> Iterator[tuple[str, str, View, d
         path = folder / f"{name}-{language}.db"
         prepare_demo_db(path)
         db = store.open_db(path)
-        clock = ScriptClock(db)
+        clock = ScriptClock()
         screen = Recorder()
         kiosk = Kiosk(db, config, clock, screen=screen, translate=translator)
         script = ["at 2026-11-23T09:00:00+08:00"] + lines if not (lines and lines[0].startswith("at ")) else lines
@@ -103,7 +103,7 @@ def render_all(out: Path, sizes=None, languages=("en", "zh_CN")) -> list[dict]:
 def write_index(out: Path, written: list[dict]) -> None:
     lines = ["# The kiosk's screens", "",
              "Every screen in English and Chinese at 800x480 (pictures at 480x320 and 320x240 beside them",
-             "in this folder). Made by `python -m kiosk.screen.gallery docs/screens` from the real kiosk",
+             "in this folder). Made by `python -m kiosk.demo.gallery docs/screens` from the real kiosk",
              "on the demo data; `tests/test_screen.py` checks the same screens for overflowing text.", ""]
     for item in written:
         if item["size"] != (800, 480):

@@ -1,0 +1,37 @@
+"""CSV files in and out, one way for the kiosk and the central store alike.
+
+`read_csv` reads a file to text (the domain's `decode` says which encodings
+are taken); `csv_text` writes rows, the one CSV writer of the project.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from kiosk.domain.catalog import decode
+from kiosk.domain.errors import KioskError
+
+
+def read_csv(csv_path: str) -> str:
+    """A CSV file's text; `KioskError` naming the file when it cannot be read."""
+    try:
+        data = Path(csv_path).read_bytes()
+    except OSError as exc:
+        raise KioskError(f"{csv_path}: cannot read: {exc.strerror}") from None
+    return decode(data, csv_path)
+
+
+def csv_text(rows: Iterable[Mapping], columns: list[str] | None = None) -> str:
+    """Rows as CSV text with a header line (the first row's keys unless `columns` names them)."""
+    rows = list(rows)
+    if columns is None:
+        columns = list(rows[0]) if rows else []
+    out = io.StringIO()
+    if columns:
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,38 @@
+"""Pages of changes for the kiosks: every row changed after a cursor, in change order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sync.protocol import ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS
+
+
+def changes(db, since: int, limit: int) -> dict:
+    """Rows changed after change number `since`, at most `limit` in all."""
+    queries = {
+        "patrons": f"SELECT {', '.join(PATRON_FIELDS)}, rev FROM patrons WHERE rev > ? ORDER BY rev LIMIT ?",
+        "items": f"SELECT {', '.join(ITEM_FIELDS)}, rev FROM items WHERE rev > ? ORDER BY rev LIMIT ?",
+        "loans": f"SELECT {', '.join(LOAN_FIELDS)}, rev FROM loans WHERE rev > ? ORDER BY rev LIMIT ?",
+        "loans_removed": "SELECT item_id, rev FROM loans_removed WHERE rev > ? ORDER BY rev LIMIT ?",
+        "rules": "SELECT key, value, rev FROM rules WHERE rev > ? ORDER BY rev LIMIT ?",
+    }
+    found: list[tuple[int, str, dict]] = []
+    with db.atomic():  # one snapshot for every table
+        for table, sql in queries.items():
+            found.extend((row["rev"], table, row) for row in db.query(sql, [since, limit + 1]))
+    found.sort(key=lambda t: t[0])
+    more = len(found) > limit
+    found = found[:limit]
+    out: dict[str, Any] = {"patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None}
+    for rev, table, row in found:
+        row.pop("rev")
+        if table == "loans_removed":
+            out["loans_removed"].append(row["item_id"])
+        elif table == "rules":
+            out["rules"] = json.loads(row["value"])
+        else:
+            out[table].append(row)
+    out["cursor"] = str(found[-1][0] if found else since)
+    out["more"] = more
+    return out

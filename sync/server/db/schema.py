@@ -1,0 +1,116 @@
+"""The central store's tables and their named migrations, and opening the database.
+
+SQLite through sqlite-utils 4 (WAL, `synchronous=FULL`); migrations are named
+and applied in the order they are registered here. Tables: docs/sync-api.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from kiosk.core.durable import open_durable
+from kiosk.domain.errors import KioskError
+
+migrations = Migrations("central")
+
+
+@migrations(name="0001_tables")
+def _tables(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    CREATE TABLE kiosks (id TEXT PRIMARY KEY, name TEXT, token_hash TEXT NOT NULL UNIQUE, created TEXT,
+        last_seen TEXT, last_sync TEXT, acked_seq INTEGER NOT NULL DEFAULT 0, pending INTEGER,
+        clock_offset REAL, boot_id TEXT, sent_monotonic REAL, server_time_at_push TEXT, reader_ok INTEGER,
+        version TEXT, last_error TEXT, status TEXT);
+    CREATE TABLE boots (kiosk_id TEXT NOT NULL, boot_id TEXT NOT NULL, server_time TEXT NOT NULL,
+        monotonic REAL NOT NULL, PRIMARY KEY (kiosk_id, boot_id)) WITHOUT ROWID;
+    CREATE TABLE log (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, at TEXT NOT NULL,
+        corrected_at TEXT NOT NULL, trusted INTEGER, boot_id TEXT, monotonic REAL, patron_id TEXT,
+        item_id TEXT, details TEXT, flagged INTEGER, received_at TEXT,
+        PRIMARY KEY (kiosk_id, seq)) WITHOUT ROWID;
+    CREATE INDEX log_item ON log(item_id, corrected_at);
+    CREATE INDEX log_corrected ON log(corrected_at);
+    CREATE INDEX log_patron ON log(patron_id, corrected_at);
+    CREATE TABLE patrons (id TEXT PRIMARY KEY, name TEXT, type TEXT, class_name TEXT, card_uid TEXT,
+        status TEXT, expires TEXT, blocked_since TEXT, rev INTEGER NOT NULL);
+    CREATE UNIQUE INDEX patrons_card_uid ON patrons(card_uid) WHERE card_uid IS NOT NULL;
+    CREATE INDEX patrons_rev ON patrons(rev);
+    CREATE TABLE items (id TEXT PRIMARY KEY, title TEXT, author TEXT, call_number TEXT, tag_uid TEXT,
+        barcode TEXT, home TEXT, status TEXT, unavailable_since TEXT, rev INTEGER NOT NULL);
+    CREATE UNIQUE INDEX items_tag_uid ON items(tag_uid) WHERE tag_uid IS NOT NULL;
+    CREATE INDEX items_rev ON items(rev);
+    CREATE TABLE loans (item_id TEXT PRIMARY KEY, patron_id TEXT, due TEXT, checked_out TEXT,
+        renewals INTEGER, kiosk_id TEXT, seq INTEGER, rev INTEGER NOT NULL);
+    CREATE INDEX loans_rev ON loans(rev);
+    CREATE INDEX loans_patron ON loans(patron_id);
+    CREATE TABLE loans_removed (item_id TEXT PRIMARY KEY, rev INTEGER NOT NULL);
+    CREATE INDEX loans_removed_rev ON loans_removed(rev);
+    CREATE TABLE merge_flags (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT, reason TEXT NOT NULL,
+        detail TEXT, resolution TEXT, resolved_by TEXT, resolved_at TEXT, PRIMARY KEY (kiosk_id, seq));
+    CREATE TABLE rules (key TEXT PRIMARY KEY, value TEXT NOT NULL, rev INTEGER NOT NULL);
+    CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), rev INTEGER NOT NULL);
+    INSERT INTO changes (id, rev) VALUES (1, 0);
+    """)
+
+
+@migrations(name="pages_0001_librarians")
+def _librarians(db: sqlite_utils.Database) -> None:
+    db.executescript("""
+    CREATE TABLE librarians (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created TEXT NOT NULL);
+    CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, librarian TEXT NOT NULL, csrf TEXT NOT NULL,
+        expires TEXT NOT NULL);
+    CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, librarian TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT, detail TEXT);
+    """)
+
+
+@migrations(name="pages_0002_log_indexes")
+def _log_indexes(db: sqlite_utils.Database) -> None:
+    # The log page filters by kiosk or by class and shows the newest first:
+    # one index each, in that order, so a page reads 50 rows, not the log.
+    # A record keeps the class its patron was in when it was pushed.
+    db.executescript("""
+    ALTER TABLE log ADD COLUMN class_name TEXT;
+    UPDATE log SET class_name = (SELECT class_name FROM patrons WHERE patrons.id = log.patron_id)
+        WHERE patron_id IS NOT NULL;
+    CREATE INDEX log_kiosk_time ON log(kiosk_id, corrected_at, seq);
+    CREATE INDEX log_class_time ON log(class_name, corrected_at, kiosk_id, seq);
+    CREATE INDEX log_kind_time ON log(kind, corrected_at, kiosk_id, seq);
+    """)
+
+
+@migrations(name="pages_0003_reading_counts")
+def _reading_counts(db: sqlite_utils.Database) -> None:
+    # What is left of loans whose link to the student has been forgotten.
+    db.execute("CREATE TABLE reading_counts (month TEXT NOT NULL, class_name TEXT NOT NULL, item_id TEXT NOT NULL,"
+               " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
+
+
+class CentralError(KioskError):
+    """The central store cannot do what was asked; the message says why."""
+
+
+class Conflict(CentralError):
+    """A record already held under the same identity with other content."""
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the central database, durable and migrated."""
+    return open_durable(path, migrations, busy_ms=10000)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def next_revs(db, count: int) -> int:
+    """Reserve `count` change numbers; returns the first."""
+    first = db.execute("UPDATE changes SET rev = rev + ? WHERE id = 1 RETURNING rev", [count]).fetchone()[0]
+    return first - count + 1
