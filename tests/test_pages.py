@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sync.server import db as store
-from sync.server.pages import check_password, hash_password
+from sync.server.auth import check_password, hash_password
 from tests.servers import CentralServer
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"

@@ -86,7 +86,7 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def add_librarian(name, db_path, password_stdin):
     """Add a librarian account, or set a new password (which ends the old sessions)."""
-    from sync.server.pages import hash_password
+    from sync.server.auth import hash_password
 
     if not name.strip() or len(name) > 64:
         fail(f"librarian name {name!r}: 1 to 64 characters")
