@@ -541,8 +541,9 @@ def _tick(config, state, now):
         state = replace(state, door_alarmed=True)
         message = Message(N_("Please close the cabinet door."))
         state = _render(config, state, now, tone="error", message=message)
-        effects = [Record("door_open_too_long", details={"seconds": seconds}), Light("error"), Sound("error"),
-                   _shown(state), Outcome("info", message, reason="door_open_too_long")]
+        # After whatever else this tick did (a session's timeout keeps its outcome and its summary's record).
+        effects = effects + [Record("door_open_too_long", details={"seconds": seconds}), Light("error"),
+                             Sound("error"), _shown(state), Outcome("info", message, reason="door_open_too_long")]
     return state, effects
 
 
