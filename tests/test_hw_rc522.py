@@ -1,6 +1,6 @@
 """The RC522 reader driver, and the real `mfrc522` package, on the emulated chip.
 
-The emulator (tests/emulator) stands in for `spidev` and `RPi.GPIO`; the
+The emulator (hardware/emulator) stands in for `spidev` and `RPi.GPIO`; the
 `mfrc522` code above it is the installed package, unmodified.
 """
 
@@ -210,7 +210,7 @@ def test_write_then_read_an_item_id_in_a_data_block(reader, chip):
         r.read_block(7)
     with pytest.raises(ReaderError, match="refused the key"):
         r.read_block(4, key=b"\x01" * 6)
-    chip.cut_next(keep_bytes=9, after_answers=3)  # ATQA, anticollision, SAK, then the READ answer
+    chip.cut_next(keep_bytes=9, to_command=0x30)  # the answer to the READ, whatever the poll thread asks meanwhile
     with pytest.raises(ReaderError, match="cut off"):
         r.read_block(4)
 
