@@ -18,6 +18,7 @@ from kiosk.config import load_config
 from kiosk.core.cli import import_commands
 from kiosk.core.csvfile import read_csv
 from kiosk.domain.errors import KioskError
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
 CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -55,8 +56,8 @@ def main():
 @click.option("--kiosk-id", default=None, help="This kiosk's id (letters, digits, '-', '_', '.').")
 def init(db_path, kiosk_id):
     """Create the kiosk's database (safe to run again)."""
-    if kiosk_id is not None and (not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id)):
-        fail(f"--kiosk-id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if kiosk_id is not None and not is_kiosk_id(kiosk_id):
+        fail(f"--kiosk-id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     db = store.init_db(db_path, kiosk_id)
     click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
 

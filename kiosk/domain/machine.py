@@ -33,9 +33,8 @@ from kiosk.domain.events import (
     Unlock,
 )
 from kiosk.domain.model import Item, Loan, Patron, Policy
-from kiosk.domain.view import KioskStatus, LoanLine, Message, N_, View
+from kiosk.domain.view import LANGUAGES, KioskStatus, LoanLine, Message, N_, View
 
-LANGUAGES = ("en", "zh_CN")
 UNKNOWN_TAGS_KEPT = 10
 
 IDLE_TEXT = N_("Tap your card to borrow. Tap a book to return.")

@@ -7,6 +7,7 @@ import json
 import secrets
 from typing import Optional
 
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from sync.server.db.schema import CentralError, iso, utc_now
 
 
@@ -17,8 +18,8 @@ def _hash(token: str) -> str:
 
 def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False) -> str:
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
-    if not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id):
-        raise CentralError(f"kiosk id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if not is_kiosk_id(kiosk_id):
+        raise CentralError(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()
