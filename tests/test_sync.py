@@ -167,6 +167,7 @@ def write_config(tmp_path, central, kiosk_id, **central_options):
     return path
 
 
+@pytest.mark.slow
 def test_kiosk_sync_once_exits_zero_only_when_everything_went(tmp_path, central):
     site = Site(tmp_path, central, "door")
     assert site.sync.run_once()  # the catalog first
@@ -212,6 +213,7 @@ def held(central, kiosk_id):
                               [kiosk_id]).fetchone()
 
 
+@pytest.mark.slow
 def test_the_sync_process_killed_mid_batch_resumes_and_stores_each_record_once(tmp_path, central):
     site = Site(tmp_path, central, "door")
     fill(site.db, "door", 6000)
@@ -238,6 +240,7 @@ def test_the_sync_process_killed_mid_batch_resumes_and_stores_each_record_once(t
     assert store.pending_count(site.db) == 0
 
 
+@pytest.mark.slow
 def test_twenty_thousand_records_through_a_bad_network_arrive_exactly_once(tmp_path, central):
     sizes = {"door": 8000, "cabinet-3a": 6000, "cabinet-4b": 6000}
     with FaultProxy(("127.0.0.1", central.port), drop=0.1, cut=0.08, delay=0.05, seed=7) as proxy:
