@@ -228,6 +228,7 @@ class Kiosk:
             "message_en": render(outcome.message, "en", self.translate),
             "language": state.language,
             "progress": outcome.progress.as_json() if outcome.progress else None,
+            "also": [book.title for book in outcome.also],
         }
 
     def _plain(self, input_line: str, kind: str, reason: str, message: Message) -> dict:
@@ -238,6 +239,7 @@ class Kiosk:
             "due": None, "record": None, "records": [], "flagged": False, "led": None, "sound": None,
             "unlock": None, "message": render(message, self.state.language, self.translate),
             "message_en": render(message, "en", self.translate), "language": self.state.language, "progress": None,
+            "also": [],
         }
 
 

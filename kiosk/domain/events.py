@@ -171,7 +171,8 @@ class Outcome:
 
     `kind` is one of `OUTCOMES`; `reason` is a stable code for refusals
     (and for info outcomes); `message` is what the screen says; `progress`
-    a student's reading, on a session's start and end.
+    a student's reading, on a session's start and end; `also` the books
+    recommended after a checkout.
     """
 
     kind: str
@@ -182,6 +183,7 @@ class Outcome:
     due: date | None = None
     flagged: bool = False
     progress: Progress | None = None
+    also: tuple[Book, ...] = ()
 
 
 Effect = Union[Record, Light, Sound, Unlock, Show, SyncNow, ExitKiosk, Outcome]

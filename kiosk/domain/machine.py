@@ -193,7 +193,8 @@ def _session_item(config, state, item: Item, loan: Loan | None, now, also):
     message = Message(N_("Borrowed: {title}. Please return it by {due}."), {"title": item.title, "due": due})
     state = render(config, state, now, tone="ok", message=message, also=tuple(also)[:2])
     return state, [*records, Light("ok"), Sound("ok"), shown(state),
-                   Outcome("checkout", message, patron_id=patron.id, item_id=item.id, due=due, flagged=transferred)]
+                   Outcome("checkout", message, patron_id=patron.id, item_id=item.id, due=due, flagged=transferred,
+                           also=state.view.also)]
 
 
 def _renew(config, state, item: Item, loan: Loan, now):

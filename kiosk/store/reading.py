@@ -24,14 +24,11 @@ from kiosk.domain import reading
 from kiosk.domain.model import Patron, Policy
 from kiosk.domain.view import Book, Progress
 from kiosk.store import migrations
+from sync.protocol import READING_TABLES
 
-PULLED = {  # the page's key: (table, its columns)
-    "homes": ("homes", ("id", "name")),
-    "reading": ("reading", ("patron_id", "kiosk_id", "term", "books")),
-    "class_reading": ("class_reading", ("class_name", "kiosk_id", "month", "books")),
-    "showcase": ("showcase", ("list", "month", "entries")),
-    "recommendations": ("recommendations", ("item_id", "also")),
-}
+# A page's tables of this subject and their columns (the table of the same name here); `homes` only
+# when the central store has names for them.
+PULLED = {"homes": ("id", "name"), **READING_TABLES}
 JSON_COLUMNS = ("entries", "also")
 
 
@@ -54,8 +51,8 @@ def _tables(db) -> None:
 
 def apply_pulled(db, page: dict) -> None:
     """Store the reading tables of one page of changes (inside the caller's transaction)."""
-    for key, (table, columns) in PULLED.items():
-        rows = page.get(key) or []
+    for table, columns in PULLED.items():
+        rows = page.get(table) or []
         if not rows:
             continue
         values = [[json.dumps(row[c], ensure_ascii=False) if c in JSON_COLUMNS else row[c] for c in columns]
