@@ -120,6 +120,11 @@ class Screen:
         self.boxes: list[Box] = []
         self.icons: list[Icon] = []
         self.targets: dict[str, pygame.Rect] = {}
+        # A frame draws the same few texts and pictures again and again: fitted lines, rendered lines and
+        # drawn pictures are kept, so a frame costs blits, not layout (bench/idle_rotation.py).
+        self._fitted: dict[tuple, tuple[str, list[str]]] = {}
+        self._rendered: dict[tuple, pygame.Surface] = {}
+        self._pictures: dict[tuple, pygame.Surface] = {}
 
     # ------------------------------------------------------------ the interface
 
@@ -212,15 +217,10 @@ class Screen:
         room = min(max_lines, box.height // line_height(f))
         if content is None or room < 1:
             return pygame.Rect(box.left, box.top, box.width, 0)
-        if isinstance(content, Message):
-            language = self.view.language
-            text, lines = fit_template(f, self.translate(language)(content.template),
-                                       shown_params(content.params, language, self.translate), box.width, room)
-        else:
-            text, lines = content, fit_text(f, content, box.width, room)
+        text, lines = self._fit(f, content, box.width, room)
         drawn, y = [], box.top
         for line in lines:
-            image = f.render(line, True, color)
+            image = self._render(f, line, color)
             rect = image.get_rect(top=y)
             setattr(rect, {"center": "centerx", "right": "right"}.get(align, "left"),
                     {"center": box.centerx, "right": box.right}.get(align, box.left))
@@ -232,6 +232,31 @@ class Screen:
                               may_cut))
         return pygame.Rect(box.left, box.top, box.width, y - box.top)
 
+    def _fit(self, f: pygame.font.Font, content: Content, width: int, room: int) -> tuple[str, list[str]]:
+        """`content` as shown and its lines in `room` lines of `width` (kept for the next frame)."""
+        if isinstance(content, Message):
+            language = self.view.language
+            template = self.translate(language)(content.template)
+            params = shown_params(content.params, language, self.translate)
+            key = (self._size_of(f), template, tuple(sorted(params.items())), width, room)
+            if key not in self._fitted:
+                self._fitted[key] = fit_template(f, template, params, width, room)
+        else:
+            key = (self._size_of(f), content, width, room)
+            if key not in self._fitted:
+                self._fitted[key] = (content, fit_text(f, content, width, room))
+        if len(self._fitted) > 4000:
+            self._fitted.clear()
+        return self._fitted[key]
+
+    def _render(self, f: pygame.font.Font, line: str, color) -> pygame.Surface:
+        key = (self._size_of(f), line, tuple(color))
+        if key not in self._rendered:
+            if len(self._rendered) > 2000:
+                self._rendered.clear()
+            self._rendered[key] = f.render(line, True, color)
+        return self._rendered[key]
+
     def _size_of(self, font: pygame.font.Font) -> int:
         return next(size for size, f in self._by_size.items() if f is font)
 
@@ -239,21 +264,22 @@ class Screen:
         """How many lines `content` takes in `width`, at most `max_lines`."""
         if content is None:
             return 0
-        f = self.fonts[font]
-        if isinstance(content, Message):
-            language = self.view.language
-            return len(fit_template(f, self.translate(language)(content.template),
-                                    shown_params(content.params, language, self.translate), width, max_lines)[1])
-        return len(fit_text(f, content, width, max_lines))
+        return len(self._fit(self.fonts[font], content, width, max_lines)[1])
 
     def icon(self, kind: str, rect: pygame.Rect, colour=PAPER, **extra) -> None:
         """Draw a picture or an outcome icon and note it (tests check that colour is never alone)."""
-        if kind in pictures.PICTURES:
-            pictures.PICTURES[kind](self.surface, rect, colour)
-        elif kind == "arrow":
-            pictures.arrow(self.surface, rect, colour, extra.get("direction", "down"))
-        else:
-            pictures.tone(self.surface, kind, rect, colour)
+        key = (kind, rect.size, tuple(colour), extra.get("direction"))
+        if key not in self._pictures:
+            image = pygame.Surface(rect.size, pygame.SRCALPHA)
+            place = image.get_rect()
+            if kind in pictures.PICTURES:
+                pictures.PICTURES[kind](image, place, colour)
+            elif kind == "arrow":
+                pictures.arrow(image, place, colour, extra.get("direction", "down"))
+            else:
+                pictures.tone(image, kind, place, colour)
+            self._pictures[key] = image
+        self.surface.blit(self._pictures[key], rect)
         self.icons.append(Icon(kind, pygame.Rect(rect)))
 
     # ------------------------------------------------------------ frame
@@ -345,6 +371,15 @@ class Screen:
 
     def _label(self, label: str, inner: pygame.Rect) -> None:
         """A button's label: one line as large as fits, else two lines, never under the least text size."""
+        key = ("label", label, inner.size)
+        if key not in self._fitted:
+            self._fitted[key] = self._label_lines(label, inner)
+        f, lines = self._fitted[key]
+        box = pygame.Rect(inner.left, 0, inner.width, len(lines) * line_height(f))
+        box.centery = inner.centery
+        self.put("\n".join(lines), f, box, max_lines=len(lines), align="center")
+
+    def _label_lines(self, label: str, inner: pygame.Rect) -> tuple[pygame.font.Font, list[str]]:
         sizes = self.layout.font_sizes()
         least = self.layout.min_text_px
         for size in range(sizes["label"], least - 1, -1):
@@ -358,6 +393,4 @@ class Screen:
                 break
         else:
             f, lines = self._font(least), [label]
-        box = pygame.Rect(inner.left, 0, inner.width, len(lines) * line_height(f))
-        box.centery = inner.centery
-        self.put("\n".join(lines), f, box, max_lines=len(lines), align="center")
+        return f, lines

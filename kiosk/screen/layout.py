@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import pygame
 
@@ -42,50 +43,54 @@ class Layout:
     width: int
     height: int
 
-    @property
+    @cached_property
     def px_per_mm(self) -> float:
         inches = PANEL_INCHES.get((self.width, self.height))
         if inches is None:
             return DEFAULT_PX_PER_MM
         return math.hypot(self.width, self.height) / (inches * 25.4)
 
-    @property
+    @cached_property
     def scale(self) -> float:
         return min(self.width / 800, self.height / 480)
 
-    @property
+    @cached_property
     def pad(self) -> int:
         return max(4, round(12 * self.scale))
 
-    @property
+    @cached_property
     def gap(self) -> int:
         return max(2, self.pad // 2)
 
-    @property
+    @cached_property
     def wide(self) -> bool:
         """Room for two columns (the idle screen's showcase beside the instruction)."""
         return self.width >= 440
 
-    @property
+    @cached_property
     def min_text_px(self) -> int:
         return math.ceil(MIN_TEXT_MM * self.px_per_mm)
 
-    @property
+    @cached_property
     def button_height(self) -> int:
         """A touch button's height: `BUTTON_MM` on the panel."""
         return math.ceil(BUTTON_MM * self.px_per_mm)
 
-    @property
+    @cached_property
     def button_row(self) -> int:
         """A row of touch buttons, with a gap above and below."""
         return self.button_height + 2 * self.gap
 
-    @property
+    @cached_property
     def key_size(self) -> int:
         return math.ceil(KEY_MM * self.px_per_mm)
 
     def font_sizes(self) -> dict[str, int]:
         """Pixel size of each font: the design scaled, but never under its millimetres."""
+        return self._font_sizes
+
+    @cached_property
+    def _font_sizes(self) -> dict[str, int]:
         return {name: max(round(px * self.scale), math.ceil(mm * self.px_per_mm)) for name, (px, mm) in FONTS.items()}
 
     def slot(self, name: str, row_top: int) -> pygame.Rect | None:

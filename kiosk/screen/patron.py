@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pygame
 
+from kiosk.domain import reading
 from kiosk.domain.reading import progress_text
 from kiosk.domain.view import N_, Message
 from kiosk.i18n import format_date, format_time
@@ -77,8 +78,9 @@ def summary(screen, box: pygame.Rect) -> None:
                            v.progress.term_goal, progress_text(v.progress)).bottom + L.gap
     if v.progress is not None and v.progress.class_goal and top + 2 * line <= box.bottom:
         p = v.progress
-        caption = Message(N_("Class {name}: {books} of {goal} books this month"),
-                          {"name": p.class_name, "books": p.class_books, "goal": p.class_goal})
+        caption = Message(N_("Class {name}: {books} books this month, goal reached!"),
+                          {"name": p.class_name, "books": p.class_books}) if p.class_books >= p.class_goal \
+            else reading.class_text(p.class_name, p.class_books, p.class_goal)
         top = progress_bar(screen, pygame.Rect(box.left, top, box.width, box.bottom - top), p.class_books,
                            p.class_goal, caption).bottom + L.gap
     loans(screen, pygame.Rect(box.left, top, box.width, box.bottom - top))

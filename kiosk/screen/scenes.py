@@ -227,27 +227,51 @@ def find(screen, box: pygame.Rect) -> None:
                    pygame.Rect(box.left, top, box.width, line), color=MUTED, may_cut=True)
 
 
-def _keyboard(screen, area: pygame.Rect, key: int) -> None:
+def _key_rects(screen, area: pygame.Rect, key: int) -> list[tuple[str, pygame.Rect]]:
     """QWERTY in three rows (the letters of pinyin too); the last row ends in a wide backspace and space."""
     L = screen.layout
     unit = (area.width - 9 * L.gap) / 10
-    f = screen._font(max(L.min_text_px, min(screen.layout.font_sizes()["body"], key * 2 // 3)))
+    out = []
     for row, letters in enumerate(KEYS):
         keys = [(char, 1.0) for char in letters] + ([("backspace", 1.5), ("space", 1.5)] if row == 2 else [])
         width = sum(w for _, w in keys) * unit + (len(keys) - 1) * L.gap
         x = area.left + (area.width - width) / 2
         for name, units in keys:
-            rect = pygame.Rect(round(x), area.top + row * (key + L.gap), round(units * unit), key)
+            out.append((name, pygame.Rect(round(x), area.top + row * (key + L.gap), round(units * unit), key)))
             x += units * unit + L.gap
-            pygame.draw.rect(screen.surface, (232, 236, 242), rect, border_radius=max(3, L.gap))
-            pygame.draw.rect(screen.surface, INK, rect, width=1, border_radius=max(3, L.gap))
-            screen.targets[f"key:{name}"] = rect
-            mark = rect.inflate(-rect.width // 3, -rect.height // 2)
-            if name == "backspace":
-                screen.icon("arrow", mark, INK, direction="left")
-            elif name == "space":
-                pygame.draw.lines(screen.surface, INK, False, [mark.topleft, mark.bottomleft, mark.bottomright,
-                                                               mark.topright], 2)
-            else:
-                label = pygame.Rect(rect.left, rect.top + (key - line_height(f)) // 2, rect.width, line_height(f))
-                screen.put(name, f, label, align="center")
+    return out
+
+
+def _keyboard(screen, area: pygame.Rect, key: int) -> None:
+    """The keyboard's keys as touch targets; drawn once, then blitted (it never changes)."""
+    for name, rect in _key_rects(screen, area, key):
+        screen.targets[f"key:{name}"] = rect
+    cache = ("keyboard", area.size, key)
+    if cache not in screen._pictures:
+        image = pygame.Surface(area.size, pygame.SRCALPHA)
+        real, screen.surface = screen.surface, image
+        boxes, icons = len(screen.boxes), len(screen.icons)
+        try:
+            _draw_keys(screen, pygame.Rect((0, 0), area.size), key)
+        finally:
+            screen.surface = real
+        del screen.boxes[boxes:], screen.icons[icons:]  # drawn off screen, not part of this frame's texts
+        screen._pictures[cache] = image
+    screen.surface.blit(screen._pictures[cache], area)
+
+
+def _draw_keys(screen, area: pygame.Rect, key: int) -> None:
+    L = screen.layout
+    f = screen._font(max(L.min_text_px, min(screen.layout.font_sizes()["body"], key * 2 // 3)))
+    for name, rect in _key_rects(screen, area, key):
+        pygame.draw.rect(screen.surface, (232, 236, 242), rect, border_radius=max(3, L.gap))
+        pygame.draw.rect(screen.surface, INK, rect, width=1, border_radius=max(3, L.gap))
+        mark = rect.inflate(-rect.width // 3, -rect.height // 2)
+        if name == "backspace":
+            screen.icon("arrow", mark, INK, direction="left")
+        elif name == "space":
+            pygame.draw.lines(screen.surface, INK, False, [mark.topleft, mark.bottomleft, mark.bottomright,
+                                                           mark.topright], 2)
+        else:
+            label = pygame.Rect(rect.left, rect.top + (key - line_height(f)) // 2, rect.width, line_height(f))
+            screen.put(name, f, label, align="center")
