@@ -28,6 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pygame  # noqa: E402
 
@@ -40,6 +41,7 @@ from kiosk.i18n import translator  # noqa: E402
 from kiosk.run import MainLoop  # noqa: E402
 from kiosk import screen as drawing  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
+from screen_bench import cpu_share  # noqa: E402  (the same measure as the loop's own bench)
 
 REPEAT = 50
 
@@ -51,14 +53,6 @@ def median_ms(work) -> float:
         work()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1000
-
-
-def cpu_share(work, seconds: float) -> float:
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    end = wall0 + seconds
-    while time.perf_counter() < end:
-        work()
-    return (time.process_time() - cpu0) / (time.perf_counter() - wall0)
 
 
 def frames(kiosk: Kiosk, font: str) -> None:

@@ -8,7 +8,7 @@ from kiosk.domain.events import Outcome, Press, Record, ShowcaseUpdate, Sound, T
 from kiosk.domain.machine import MachineConfig
 from kiosk.domain.model import Policy
 from kiosk.domain.view import Book, Message, Progress, Slide
-from tests.test_machine import BOOK, BOOK2, CABINET_BOOK, MIA, REPAIR, STOPPED, T0, VERY_LATE, VOL, book, card, run
+from tests.test_machine import BOOK, BOOK2, CABINET_BOOK, MIA, REPAIR, STOPPED, VERY_LATE, VOL, book, card, run
 
 def outcome(effects) -> Outcome:
     return next(e for e in effects if isinstance(e, Outcome))

@@ -76,7 +76,8 @@ def _patron_fields(config: MachineConfig, state: State, today: date) -> dict:
     progress = state.progress
     out.update(heading=Message(N_("Goodbye, {name}!"), {"name": patron.name}), picture="books",
                message=Message(N_("Books borrowed or renewed today: {count}"), {"count": borrowed}), tone="ok",
-               loans=tuple(line for line in out["loans"] if line.new), buttons=("done", "lang"), can_do=None, blocked=None,
+               loans=tuple(line for line in out["loans"] if line.new), buttons=("done", "lang"), can_do=None,
+               blocked=None,
                praise=reading.praise(state.progress_start, progress.term_books, progress.term_goal)
                if progress else None)
     return out

@@ -35,7 +35,8 @@ def new_books(entries: list[dict], books: dict[str, Book], today: date) -> tuple
 
 
 def slides(*, home: str, homes: dict[str, str], class_name: str | None, new: tuple[Book, ...],
-           popular: tuple[Book, ...], stars: tuple[str, ...], class_progress: tuple[int, int] | None) -> tuple[Slide, ...]:
+           popular: tuple[Book, ...], stars: tuple[str, ...],
+           class_progress: tuple[int, int] | None) -> tuple[Slide, ...]:
     """The slides for a kiosk at `home`; a slide with nothing to show is left out."""
     out = []
     if new:

@@ -15,7 +15,6 @@ from typing import Any
 
 SCREENS = ("idle", "result", "session", "summary", "staff", "help", "fault", "find")
 TONES = ("neutral", "ok", "error", "info")
-PICTURES = ("card", "book", "books", "help", "reader", "search", "")
 
 
 def N_(template: str) -> str:
@@ -115,9 +114,10 @@ class View:
     """One screen's content.
 
     `screen` is one of `SCREENS`. `heading` is the screen's one big
-    instruction or greeting, `picture` the drawn picture beside it (one of
-    `PICTURES`). `tone` colours the outcome banner and is always paired with
-    an icon and a word, never colour alone. `buttons` are the touch buttons
+    instruction or greeting, `picture` the drawn picture beside it (card,
+    book, books, help, reader, search: `kiosk.screen.pictures`). `tone`
+    colours the outcome banner and is always paired with an icon and a
+    word, never colour alone. `buttons` are the touch buttons
     to offer (names from `kiosk.domain.events.BUTTONS`); each has its own
     fixed place on every screen. `can_do` says what a stopped patron may
     still do; `progress` and `praise` are the student's reading; `also` the

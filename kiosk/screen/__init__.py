@@ -294,7 +294,8 @@ class Screen:
         self._draw_bar(now)
         staff_row = L.button_row if v.screen == "staff" else 0
         bottom = L.height - L.button_row - staff_row - self._legend_height()
-        body = pygame.Rect(L.pad, self.bar_height() + L.pad, L.width - 2 * L.pad, bottom - self.bar_height() - 2 * L.pad)
+        top = self.bar_height() + L.pad
+        body = pygame.Rect(L.pad, top, L.width - 2 * L.pad, bottom - top - L.pad)
         draw = {"idle": scenes.idle, "session": patron.session, "summary": patron.summary, "staff": patron.staff,
                 "help": scenes.help_screen, "fault": scenes.fault, "find": scenes.find}.get(v.screen, scenes.result)
         draw(self, body)

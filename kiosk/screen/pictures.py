@@ -52,7 +52,8 @@ def book(surface, rect: pygame.Rect, colour, fill=None) -> None:
     if fill is not None:
         pygame.draw.rect(surface, fill, body, border_radius=max(2, w))
     pygame.draw.rect(surface, colour, body, width=w, border_radius=max(2, w))
-    pygame.draw.line(surface, colour, (body.left + body.width // 5, body.top), (body.left + body.width // 5, body.bottom), w)
+    x = body.left + body.width // 5
+    pygame.draw.line(surface, colour, (x, body.top), (x, body.bottom), w)
     band = pygame.Rect(body.left + body.width // 3, body.top + body.height // 4, body.width // 2, body.height // 6)
     pygame.draw.rect(surface, colour, band, width=max(1, w // 2))
 
