@@ -409,3 +409,17 @@ def test_a_session_timeout_and_a_door_alarm_in_one_tick_keep_both_outcomes():
     assert outcomes == [("session_end", "timeout"), ("info", "door_open_too_long")]
     assert [e.kind for e in effects if isinstance(e, Record)] == ["door_open_too_long"]
     assert state.view.screen == "summary" and state.view.tone == "error"  # the alarm shows over the summary
+
+
+def test_outcome_screen_and_tone_names_are_the_declared_ones():
+    # kiosk simulate's JSON lines are a contract: a misspelt name fails where it is made.
+    from kiosk.domain.view import Message, View
+
+    with pytest.raises(ValueError, match="not a known reason"):
+        Outcome("info", Message("x"), reason="belongs_hear")
+    with pytest.raises(ValueError, match="not a known outcome"):
+        Outcome("checkin", Message("x"))
+    with pytest.raises(ValueError, match="no screen"):
+        View(screen="idel", language="en", kiosk_name="k", now=T0)
+    with pytest.raises(ValueError, match="not a known sound"):
+        Sound("beep")

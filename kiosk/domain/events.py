@@ -116,32 +116,50 @@ Event = Union[Tap, Scan, Press, Type, ShowcaseUpdate, Tick, ReaderFault, ReaderO
 
 # ---------------------------------------------------------------- effects
 
-OUTCOMES = (
-    "session_start",
-    "session_end",
-    "checkout",
-    "return",
-    "renew",
-    "refused",
+OutcomeKind = Literal["session_start", "session_end", "checkout", "return", "renew", "refused", "unknown_tag",
+                      "ignored", "staff", "info"]
+OUTCOMES: tuple[str, ...] = get_args(OutcomeKind)
+# Every reason an outcome may give (`reason` of kiosk simulate's JSON line): refusals and blocks
+# (`kiosk.domain.rules.REASONS`), and the rest by outcome: docs/design.md has the table.
+Reason = Literal[
+    "card_blocked", "card_expired", "blocked_overdue", "limit_reached", "item_unavailable", "on_loan_to_other",
+    "renewal_limit",  # refused (and session_start for the blocks)
+    "same_card", "done", "timeout",  # session_end
+    "debounce", "not_here", "bad_read",  # ignored
+    "inventory", "sync", "exit", "find",  # staff, and find a book
+    "not_on_loan", "found_lost", "found_withdrawn", "help", "language", "reader_fault", "reader_ok", "door_open",
+    "door_closed", "door_open_too_long", "item_details", "already_yours",  # info
     "unknown_tag",
-    "ignored",
-    "staff",
-    "info",
-)
+]
+REASONS: tuple[str, ...] = get_args(Reason)
+LightPattern = Literal["ok", "error", "fault", "off"]
+SoundName = Literal["ok", "error", "librarian"]
+
+
+def _check(value, allowed: tuple[str, ...], what: str) -> None:
+    # The names are the contract of kiosk simulate's JSON lines: a new one is added above, never made up.
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not a known {what} ({', '.join(allowed)})")
 
 
 @dataclass(frozen=True)
 class Light:
     """LED pattern: ok (green), error (red), fault (blinking red), off."""
 
-    pattern: str
+    pattern: LightPattern
+
+    def __post_init__(self):
+        _check(self.pattern, get_args(LightPattern), "light pattern")
 
 
 @dataclass(frozen=True)
 class Sound:
     """Buzzer: ok (done: one short beep), error (refused: two beeps), librarian (see the librarian: one long)."""
 
-    name: str
+    name: SoundName
+
+    def __post_init__(self):
+        _check(self.name, get_args(SoundName), "sound")
 
 
 @dataclass(frozen=True)
@@ -178,15 +196,20 @@ class Outcome:
     recommended after a checkout.
     """
 
-    kind: str
+    kind: OutcomeKind
     message: Message
-    reason: str | None = None
+    reason: Reason | None = None
     patron_id: str | None = None
     item_id: str | None = None
     due: date | None = None
     flagged: bool = False
     progress: Progress | None = None
     also: tuple[Book, ...] = ()
+
+    def __post_init__(self):
+        _check(self.kind, OUTCOMES, "outcome")
+        if self.reason is not None:
+            _check(self.reason, REASONS, "reason")
 
 
 Effect = Union[Record, Light, Sound, Unlock, Show, SyncNow, ExitKiosk, Outcome]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-SCREENS = ("idle", "result", "session", "summary", "staff", "help", "fault", "find")
-TONES = ("neutral", "ok", "error", "info")
+Screen = Literal["idle", "result", "session", "summary", "staff", "help", "fault", "find"]
+SCREENS: tuple[str, ...] = get_args(Screen)
+Tone = Literal["neutral", "ok", "error", "info"]
+TONES: tuple[str, ...] = get_args(Tone)
 LANGUAGES = ("en", "zh_CN")  # the kiosk's languages, the first the default; gettext catalogs in kiosk/locale
 
 
@@ -139,12 +141,12 @@ class View:
     and `found` the find-a-book search.
     """
 
-    screen: str
+    screen: Screen
     language: str
     kiosk_name: str
     now: datetime
     status: KioskStatus = KioskStatus()
-    tone: str = "neutral"
+    tone: Tone = "neutral"
     heading: Message | None = None
     picture: str = ""
     message: Message | None = None
@@ -164,3 +166,8 @@ class View:
     unknown_tags: tuple[tuple[str, str], ...] = ()  # (uid, ISO time)
     buttons: tuple[str, ...] = ()
     can_exit: bool = False
+
+    def __post_init__(self):
+        # The names are contracts (kiosk simulate's `screen`, the screen's colours): never made up.
+        if self.screen not in SCREENS or self.tone not in TONES:
+            raise ValueError(f"no screen {self.screen!r} or tone {self.tone!r}")
