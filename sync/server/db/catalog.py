@@ -6,6 +6,7 @@ import json
 
 from kiosk.domain.catalog import parse_items, parse_patrons
 from kiosk.domain.model import Item, Patron, Policy
+from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
 from sync.server.db.audit import audit, audit_now
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
@@ -48,7 +49,11 @@ def save_items(db, items: list[Item]) -> None:
     """Insert or update items by id, in one transaction; kiosks pull them."""
     rows = [{"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number, "tag_uid": i.tag_uid,
              "barcode": i.barcode, "home": i.home, "status": i.status} for i in items]
-    _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+    with db.atomic():
+        _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+        # A file without prices leaves the prices the books had.
+        db.conn.executemany("UPDATE items SET price_cents = ? WHERE id = ?",
+                            [(i.price_cents, i.id) for i in items if i.price_cents is not None])
 
 
 def import_csv(db, kind: str, text: str, source: str) -> int:
@@ -85,8 +90,11 @@ def all_rows(db, table: str) -> list[dict]:
     if table == "patrons":
         return list(db.query("SELECT id, name, type, class_name AS class, card_uid, status, expires FROM patrons"
                              " ORDER BY id"))
-    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items"
-                         " ORDER BY id"))
+    rows = list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status, price_cents"
+                         " FROM items ORDER BY id"))
+    for row in rows:
+        row["price"] = money_text(row.pop("price_cents"))
+    return rows
 
 
 def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:

@@ -9,6 +9,8 @@ from typing import Optional
 
 from sync.server.db.schema import CentralError, iso, utc_now
 
+DESK_ID = "desk"  # the librarian's desk writes to the merged log as this kiosk (schema: desk_0001)
+
 
 def _hash(token: str) -> str:
     # Tokens are 256 random bits: a fast hash is enough (passwords are not).
@@ -19,6 +21,8 @@ def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False)
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
     if not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id):
         raise CentralError(f"kiosk id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if kiosk_id == DESK_ID:
+        raise CentralError(f"kiosk id {DESK_ID!r} is the librarian's desk in the pages; choose another id")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()
