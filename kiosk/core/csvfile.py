@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from kiosk.domain.catalog import decode
+from kiosk.domain.encodings import decode_named
 from kiosk.domain.errors import KioskError
 
 
@@ -35,3 +36,17 @@ def csv_text(rows: Iterable[Mapping], columns: list[str] | None = None) -> str:
         writer.writeheader()
         writer.writerows(rows)
     return out.getvalue()
+
+
+def csv_for_excel(rows: Iterable[Mapping], columns: list[str] | None = None) -> str:
+    """`csv_text` with a byte order mark first, so that Excel (on a Chinese Windows too) reads it as UTF-8."""
+    return "\ufeff" + csv_text(rows, columns)
+
+
+def read_csv_named(csv_path: str) -> tuple[str, str]:
+    """A CSV file's text and the name of the encoding it was in (UTF-8, GBK or GB18030)."""
+    try:
+        data = Path(csv_path).read_bytes()
+    except OSError as exc:
+        raise KioskError(f"{csv_path}: cannot read: {exc.strerror}") from None
+    return decode_named(data, csv_path)

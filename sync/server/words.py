@@ -77,7 +77,10 @@ FLAGS = {
     "kiosk": N_("The kiosk asked for a look"),
 }
 
-RESOLUTIONS = {"accept": N_("accepted"), "reverse": N_("reversed"), "lost": N_("book marked lost")}
+RESOLUTIONS = {"accept": N_("accepted"), "reverse": N_("reversed"), "lost": N_("lost")}
+
+DESK_NEEDS_BOOK = N_("Scan a book, or type its id or tag.")
+BAD_DATE = N_("{value} is not a date like 2026-12-07.")
 
 
 def word(table: dict[str, str], code: str | None, t: Translate) -> str:

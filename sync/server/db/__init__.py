@@ -18,6 +18,9 @@ from sync.server.db.charges import charges_facts, charges_report, list_charges, 
 from sync.server.db.desk import (
     change_due_date, close_as, desk_action, find_item, find_patron, loan_of, loans_of, local_today, set_item_status,
 )
+from sync.server.db.people import (
+    book, classes_matching, item_ids_matching, kiosk_ids_matching, names, patron_ids_matching, person, search_patrons,
+)
 from sync.server.db.kiosks import DESK_ID, add_kiosk, kiosk_for_token, kiosks
 from sync.server.db.privacy import forget_returned
 from sync.server.db.pull import changes
@@ -37,5 +40,7 @@ __all__ = [
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
     "migrations", "next_revs", "open_db", "utc_now", "charges_facts", "charges_report", "list_charges", "owed",
     "settle", "change_due_date", "close_as", "desk_action", "find_item", "find_patron", "loan_of", "loans_of",
-    "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone",
+    "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone", "book",
+    "classes_matching", "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching", "person",
+    "search_patrons",
 ]

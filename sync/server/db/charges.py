@@ -96,15 +96,13 @@ def waive_found(db, librarian: str, item_id: str) -> list[int]:
     return [charge_id for charge_id, _ in found]
 
 
-def list_charges(db, status: str = "", patron_id: str = "") -> list[dict]:
-    """Charges newest first, with names and titles; filtered by status and patron when given."""
+def list_charges(db, status: str = "", patron_id: str = "", item_id: str = "") -> list[dict]:
+    """Charges newest first, with names and titles; filtered by status, patron and book when given."""
     where, params = [], []
-    if status:
-        where.append("charges.status = ?")
-        params.append(status)
-    if patron_id:
-        where.append("charges.patron_id = ?")
-        params.append(patron_id)
+    for column, value in (("status", status), ("patron_id", patron_id), ("item_id", item_id)):
+        if value:
+            where.append(f"charges.{column} = ?")
+            params.append(value)
     return list(db.query(
         "SELECT charges.id, charges.patron_id, patrons.name AS patron_name, patrons.class_name, charges.item_id,"
         " items.title, charges.reason, charges.amount_cents, charges.status, charges.created, charges.created_by,"
