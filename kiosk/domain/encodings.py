@@ -29,4 +29,4 @@ def decode_named(data: bytes, source: str) -> tuple[str, str]:
             break  # NUL bytes: not a text file in any of these
         return text, name
     where = f" (byte {first_error.start})" if first_error else ""
-    raise ImportRejected(source, [f"not text in UTF-8, GBK or GB18030{where}; save the file as CSV UTF-8"])
+    raise ImportRejected(source, [f"not UTF-8, GBK or GB18030 text{where}; save the file as CSV UTF-8"])
