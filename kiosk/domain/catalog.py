@@ -1,6 +1,7 @@
 """Reading patrons and items from CSV: all or nothing, every bad row named.
 
-Pure: the caller reads the file and passes the UIDs already in use, and
+Pure: the caller reads the file (`kiosk.domain.encodings` tells UTF-8, GBK
+and GB18030 apart) and passes the UIDs already in use, and
 saves the result in one transaction. The kiosk's `kiosk import` and the
 central store's `kiosk-central import` (and its web page) share these rules.
 """
@@ -11,19 +12,13 @@ import csv
 import io
 from datetime import date
 
-from kiosk.domain.encodings import decode_named
 from kiosk.domain.errors import BadUid, ImportRejected
-from kiosk.domain.money import parse_money
 from kiosk.domain.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
+from kiosk.domain.money import parse_money
 
 PATRON_COLUMNS = ("id", "name", "type", "class", "card_uid", "status", "expires")
 ITEM_COLUMNS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
 ITEM_OPTIONAL = ("price",)  # a file without them imports as before
-
-
-def decode(data: bytes, source: str) -> str:
-    """CSV bytes as text: UTF-8 (with or without the BOM spreadsheets add), GBK or GB18030."""
-    return decode_named(data, source)[0]
 
 
 def _rows(text: str, source: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from kiosk.core.cli import import_commands
-from kiosk.core.csvfile import csv_text, read_csv
+from kiosk.core.csvfile import csv_text, read_csv_named
 from kiosk.domain.errors import KioskError
 from sync.server import db as store
 from sync.server.cli_desk import desk_commands
@@ -106,9 +106,9 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> int:
-    text = read_csv(csv_path)
-    return store.import_csv(store.open_db(db_path), kind, text, csv_path)
+def _import(kind: str, csv_path: str, db_path: str) -> tuple[int, str]:
+    text, encoding = read_csv_named(csv_path)
+    return store.import_csv(store.open_db(db_path), kind, text, csv_path), encoding
 
 
 import_commands(import_, _import, DB)
