@@ -30,7 +30,7 @@ def routes(ctx: Pages) -> APIRouter:
         status = status if status in FILTERS else "open"
         rows = store.list_charges(get_db(), status=status)
         total = sum(r["amount_cents"] for r in rows)
-        return page(request, "charges.html", who, charges=rows, status=status, total=total, error=error,
+        return page(request, "charges.html", who, charges=rows, showing=status, total=total, error=error,
                     back=f"/charges?status={status}")
 
     @pages.post("/charges/{charge_id}")

@@ -69,7 +69,8 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.post("/desk", response_class=HTMLResponse)
     def desk_act(request: Request, csrf: str = Form(""), mode: str = Form("checkout"), patron: str = Form(""),
-                 item: str = Form(""), override: str = Form(""), due: str = Form("")):
+                 item: str = Form(""), override: str = Form(""), due: str = Form(""), then: str = Form("")):
+        """One action; `then` is the mode the desk goes on in (a loan's own buttons leave it as it was)."""
         who = checked(request, csrf)
         t = translator(language(request))
         if mode not in MODES or not item.strip():
@@ -87,8 +88,8 @@ def routes(ctx: Pages) -> APIRouter:
             return show(request, who, patron, mode, 422, error=str(exc))
         # After a return the desk stays with the patron who was at hand, or turns to the borrower.
         shown = patron or outcome["patron"] or ""
-        return show(request, who, shown, mode, outcome=outcome, said=result_words(db, outcome, t),
-                    item_ref=item.strip())
+        return show(request, who, shown, then or mode, outcome=outcome, said=result_words(db, outcome, t),
+                    item_ref=item.strip(), acted=mode)
 
     @pages.post("/desk/due", response_class=HTMLResponse)
     def desk_due(request: Request, csrf: str = Form(""), patron: str = Form(""), item: str = Form(...),
