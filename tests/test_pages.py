@@ -258,11 +258,12 @@ def test_the_log_pages_back_through_older_records(central):
                                        "monotonic": 1.0, "records": records})
     client, _ = login(central)
     first = client.get("/log", params={"kiosk": "cabinet"})
-    seqs = [int(s) for s in re.findall(r"<td>cabinet</td><td>(\d+)</td>", first.text)]
+    row = r"<td class=\"lead\">cabinet</td><td class=\"lead\">#(\d+)</td>"
+    seqs = [int(s) for s in re.findall(row, first.text)]
     assert seqs == list(range(70, 20, -1))
     older = html.unescape(re.search(r'href="\?([^"]+)">Older records', first.text).group(1))
     second = client.get("/log?" + older)
-    assert [int(s) for s in re.findall(r"<td>cabinet</td><td>(\d+)</td>", second.text)] == list(range(20, 0, -1))
+    assert [int(s) for s in re.findall(row, second.text)] == list(range(20, 0, -1))
     assert "Older records" not in second.text
 
 

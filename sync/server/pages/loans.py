@@ -71,7 +71,7 @@ def routes(ctx: Pages) -> APIRouter:
         db = get_db()
         today = store.local_today(db)
         class_name = request.query_params.get("class", "")
-        rows = loan_rows(db, today, True, "", class_name)
+        rows = loan_rows(db, today, True, "students", class_name)  # slips go home with the students
         if patron:
             rows = [r for r in rows if r["patron_id"] == patron]
         return page(request, "slips.html", person, sheets=slips_of(rows), today=today, class_name=class_name)
