@@ -10,22 +10,15 @@ from datetime import timedelta
 import pytest
 
 from sync.server import db as store
-from tests.test_browser import ARGS, CHROMIUM, shots
+from tests.test_browser import browser as chromium  # noqa: F401  (the fixture; test_browser skips without chromium)
+from tests.test_browser import shots
 from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402  (after test_browser's skip)
+from playwright.sync_api import expect  # noqa: E402  (after test_browser's skip)
 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
