@@ -280,3 +280,22 @@ def test_a_gbk_file_is_read_and_said_to_be_gbk(tmp_path, db_path):
 def test_now_is_the_schools_local_day(db):
     late_evening = datetime(2026, 11, 23, 17, 0, tzinfo=timezone.utc)  # 01:00 on the 24th in Shanghai
     assert store.local_today(db, late_evening) == date(2026, 11, 24)
+
+
+def test_a_book_lent_at_the_desk_is_known_to_a_kiosk_after_its_next_pull(db, tmp_path):
+    from kiosk import store as kiosk_store
+    from kiosk.app import Kiosk
+    from kiosk.clock import ScriptClock
+    from kiosk.config import Config
+
+    store.desk_action(db, "checkout", "S1003", "B0013", librarian="wu", today=TODAY)
+    store.close_as(db, "B0002", "lost", librarian="wu")
+    kiosk_db = kiosk_store.init_db(tmp_path / "kiosk.db", "door")
+    page = store.changes(db, 0, 5000)
+    kiosk_store.apply_changes(kiosk_db, "door", page, page["cursor"])
+    kiosk = Kiosk(kiosk_db, Config(), ScriptClock(datetime(2026, 11, 24, 9, tzinfo=timezone.utc)))
+    back = kiosk.tap("04DDEEFF001122")  # 西游记, lent at the desk, brought back to the door
+    assert (back["outcome"], back["patron"], back["item"]) == ("return", "S1003", "B0013")
+    kiosk.tap("04A1B2C3")
+    refused = kiosk.tap("04223344556677")  # the book marked lost at the desk
+    assert (refused["outcome"], refused["reason"]) == ("refused", "item_unavailable")

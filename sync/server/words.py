@@ -34,13 +34,20 @@ KINDS = {
 REFUSALS = {
     "card_blocked": N_("card stopped"),
     "card_expired": N_("card out of date"),
-    "blocked_overdue": N_("a book more than {days} days late"),
-    "limit_reached": N_("already has {max} books"),
-    "item_unavailable": N_("the book is {status}"),
+    "blocked_overdue": N_("a book too long overdue"),
+    "limit_reached": N_("already has as many books as allowed"),
+    "item_unavailable": N_("the book is not lent out now"),
     "on_loan_to_other": N_("the book is on loan to someone else"),
     "renewal_limit": N_("no renewals left"),
-    "charges_owed": N_("unpaid charges of {owed}"),
+    "charges_owed": N_("unpaid charges"),
     "not_on_loan_to_patron": N_("the book is not on loan to this patron"),
+}
+# The same, with the numbers when they are known (at the desk; a kiosk's record has only the code).
+REFUSAL_NUMBERS = {
+    "blocked_overdue": (N_("a book more than {days} days late"), "days"),
+    "limit_reached": (N_("already has {max} books"), "max"),
+    "item_unavailable": (N_("the book is {status}"), "status"),
+    "charges_owed": (N_("unpaid charges of {owed}"), "owed"),
 }
 
 STATUSES = {
@@ -91,12 +98,15 @@ def word(table: dict[str, str], code: str | None, t: Translate) -> str:
 
 
 def refusal(reason: str | None, facts: dict, t: Translate) -> str:
-    """A refusal's reason in words, with its numbers (the limit, the days, the sum owed)."""
+    """A refusal's reason in words, with its number (the limit, the days, the sum owed) when `facts` has it."""
     if reason not in REFUSALS:
         return reason or ""
-    values = {"days": facts.get("days", ""), "max": facts.get("max", ""),
-              "status": word(STATUSES, facts.get("status"), t), "owed": money_text(facts.get("owed") or 0)}
-    return t(REFUSALS[reason]).format(**values)
+    template, needs = REFUSAL_NUMBERS.get(reason, (None, None))
+    if template is None or facts.get(needs) in (None, ""):
+        return t(REFUSALS[reason])
+    values = {"days": facts.get("days"), "max": facts.get("max"), "status": word(STATUSES, facts.get("status"), t),
+              "owed": money_text(facts.get("owed") or 0)}
+    return t(template).format(**values)
 
 
 def record(row: dict, details: dict, t: Translate, name_of: NameOf) -> str:
@@ -119,8 +129,7 @@ def record(row: dict, details: dict, t: Translate, name_of: NameOf) -> str:
         template = N_("Due date changed to {due}") if details.get("due_changed") else N_("Renewed, due {due}")
         said = t(template).format(due=details.get("due", ""))
     elif kind == "refused":
-        facts = dict(details, days="", max="")
-        said = t(N_("Refused: {why}")).format(why=refusal(details.get("reason"), facts, t))
+        said = t(N_("Refused: {why}")).format(why=refusal(details.get("reason"), details, t))
     elif kind == "not_on_loan" and details.get("status") not in (None, "available"):
         said += " (" + word(STATUSES, details["status"], t) + ")"
     elif kind == "unknown_tag":
