@@ -111,12 +111,13 @@ class Kiosk:
         return self.handle(Door(is_open), now or self.clock.now(), input_line or
                            ("door open" if is_open else "door close"))
 
-    def tick(self, now: datetime | None = None, input_line: str = "tick") -> dict | None:
-        """The clock moved on: timeouts, and now and then the status mark."""
+    def tick(self, now: datetime | None = None, input_line: str = "tick") -> list[dict]:
+        """The clock moved on: timeouts, and now and then the status mark. Every outcome of the tick, in order
+        (a session's timeout and the cabinet's door alarm can fall in the same one)."""
         now = now or self.clock.now()
         if self._status_at is None or (now - self._status_at).total_seconds() >= STATUS_EVERY:
             self.refresh_status(now)
-        return self.handle(Tick(), now, input_line)
+        return self.handle_all(Tick(), now, input_line)
 
     def refresh_status(self, now: datetime) -> None:
         """Pending records, last sync and clock trust, for the idle mark; new rules from a sync."""
@@ -142,17 +143,19 @@ class Kiosk:
         return self.clock.stamp(now, None if trusted else store.last_trusted_at(self.db))
 
     def handle(self, event, now: datetime, input_line: str | None) -> dict | None:
-        """Step the machine, commit its records, carry out its effects.
+        """`handle_all`, for an event with at most one outcome: that outcome as a dict, or None."""
+        outcomes = self.handle_all(event, now, input_line)
+        return outcomes[-1] if outcomes else None
 
-        Returns the outcome as a dict, or None when the event had none.
-        """
+    def handle_all(self, event, now: datetime, input_line: str | None) -> list[dict]:
+        """Step the machine, commit its records, carry out its effects; every outcome as a dict, in order."""
         state, effects = step(self.machine, self.state, event, now)
         records = [e for e in effects if isinstance(e, Record)]
         seqs = store.append_records(self.db, self.kiosk_id, records, self.stamp(now)) if records else []
         # Only now, with the records on disk, does anything reach the patron.
         self.state = state
         led = sound = None
-        outcome: Outcome | None = None
+        outcomes: list[Outcome] = []
         for effect in effects:
             if isinstance(effect, Light):
                 led = effect.pattern
@@ -175,10 +178,12 @@ class Kiosk:
                 if self.on_exit is not None:
                     self.on_exit()
             elif isinstance(effect, Outcome):
-                outcome = effect
-        if outcome is None:
-            return None
+                outcomes.append(effect)
         unlocked = [e.seconds for e in effects if isinstance(e, Unlock)]
+        return [self._line(outcome, input_line, now, state, seqs, led, sound, unlocked) for outcome in outcomes]
+
+    def _line(self, outcome: Outcome, input_line, now, state, seqs, led, sound, unlocked) -> dict:
+        """One outcome as the JSON line of `kiosk simulate`."""
         return {
             "input": input_line,
             "at": now.isoformat(timespec="seconds"),
@@ -224,7 +229,7 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
         outcomes: list[dict | None] = []
         if command.verb == "at":
             clock.set(command.arg)
-            outcomes.append(kiosk.tick(clock.now(), line))
+            outcomes.extend(kiosk.tick(clock.now(), line))
         elif command.verb == "wait":
             remaining = command.arg
             # Tick once a second, as the real loop does, so that timeouts
@@ -233,7 +238,7 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
                 stride = min(1.0, remaining) if command.arg <= 3600 else min(60.0, remaining)
                 clock.advance(stride)
                 remaining -= stride
-                outcomes.append(kiosk.tick(clock.now(), line))
+                outcomes.extend(kiosk.tick(clock.now(), line))
         elif command.verb == "tap":
             outcomes.append(kiosk.tap(command.arg, clock.now(), line))
         elif command.verb == "scan":

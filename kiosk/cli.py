@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import NoReturn
 from pathlib import Path
 
 import click
 
 from kiosk import store
 from kiosk.config import load_config
-from kiosk.core.cli import import_commands
+from kiosk.core.cli import CommandLine, Refused, import_commands
 from kiosk.core.csvfile import read_csv_named
-from kiosk.domain.errors import KioskError
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
 CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                       help="The config file (default: $KIOSK_CONFIG, else built-in defaults).")
 
 
-def fail(message: str, status: int = 1):
-    click.echo(f"kiosk: {message}", err=True)
-    sys.exit(status)
+def fail(message: str, status: int = 1) -> NoReturn:
+    """End the command with one line `kiosk: message` and `status`."""
+    raise Refused("kiosk", message, status)
 
 
 def open_existing(db_path: str):
@@ -35,14 +36,8 @@ def open_existing(db_path: str):
     return store.open_db(db_path)
 
 
-class KioskGroup(click.Group):
-    """Turns any `KioskError` into a one-line message and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KioskError as exc:
-            fail(str(exc))
+class KioskGroup(CommandLine):
+    prog = "kiosk"
 
 
 @click.group(cls=KioskGroup)
@@ -55,8 +50,8 @@ def main():
 @click.option("--kiosk-id", default=None, help="This kiosk's id (letters, digits, '-', '_', '.').")
 def init(db_path, kiosk_id):
     """Create the kiosk's database (safe to run again)."""
-    if kiosk_id is not None and (not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id)):
-        fail(f"--kiosk-id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if kiosk_id is not None and not is_kiosk_id(kiosk_id):
+        fail(f"--kiosk-id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     db = store.init_db(db_path, kiosk_id)
     click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
 

@@ -9,12 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from sync.server import db as store
-from tests.test_browser import browser as chromium  # noqa: F401  (the fixture; test_browser skips without chromium)
-from tests.test_browser import shots
-from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
+from playwright.sync_api import expect
 
-from playwright.sync_api import expect  # noqa: E402  (after test_browser's skip)
+from sync.server import db as store
+from tests.servers import PASSWORD
+from tests.test_browser import shots
 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
@@ -22,9 +21,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def school(central):
-    store.save_settings(central.db, "wu", {"school_name": "Hope Primary School", "timezone": "Asia/Shanghai"})
-    return central
+def school(pages_central):
+    """The pages' central store (tests/conftest.py), with the school's name and time zone."""
+    store.save_settings(pages_central.db, "wu", {"school_name": "Hope Primary School", "timezone": "Asia/Shanghai"})
+    return pages_central
 
 
 def logged_in(chromium, central, viewport=DESK, locale="en-GB"):

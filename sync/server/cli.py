@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import NoReturn
 import unicodedata
 from datetime import date
 from pathlib import Path
 
 import click
 
-from kiosk.core.cli import import_commands
+from kiosk.core.cli import CommandLine, Refused, import_commands
 from kiosk.core.csvfile import csv_text, read_csv_named
-from kiosk.domain.errors import KioskError
 from sync.server import db as store
 from sync.server.cli_desk import desk_commands
 
@@ -25,19 +25,13 @@ DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=Fal
                   help="The central store's database file.")
 
 
-def fail(message: str, status: int = 1):
-    click.echo(f"kiosk-central: {message}", err=True)
-    sys.exit(status)
+def fail(message: str, status: int = 1) -> NoReturn:
+    """End the command with one line `kiosk-central: message` and `status`."""
+    raise Refused("kiosk-central", message, status)
 
 
-class CentralGroup(click.Group):
-    """Turns any `KioskError` into a one-line message and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KioskError as exc:
-            fail(str(exc))
+class CentralGroup(CommandLine):
+    prog = "kiosk-central"
 
 
 @click.group(cls=CentralGroup)

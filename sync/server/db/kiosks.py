@@ -7,6 +7,7 @@ import json
 import secrets
 from typing import Optional
 
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from sync.server.db.schema import CentralError, iso, utc_now
 
 DESK_ID = "desk"  # the librarian's desk writes to the merged log as this kiosk (schema: desk_0001)
@@ -19,8 +20,8 @@ def _hash(token: str) -> str:
 
 def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False) -> str:
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
-    if not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id):
-        raise CentralError(f"kiosk id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if not is_kiosk_id(kiosk_id):
+        raise CentralError(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     if kiosk_id == DESK_ID:
         raise CentralError(f"kiosk id {DESK_ID!r} is the librarian's desk in the pages; choose another id")
     token = secrets.token_urlsafe(32)
