@@ -272,7 +272,8 @@ def test_a_gbk_file_is_read_and_said_to_be_gbk(tmp_path, db_path):
     db = store.open_db(db_path)
     assert db.execute("SELECT title, price_cents FROM items WHERE id = 'B7001'").fetchone() == ("三国演义", 3950)
     rare = tmp_path / "rare.csv"  # a character GBK lacks: only GB18030 has it
-    rare.write_bytes("id,name,type,class,card_uid,status,expires\nS7001,王𠀀,student,3A,,active,\n".encode("gb18030"))
+    rare.write_bytes("id,name,type,class,card_uid,status,expires\n"
+                     "S7001,王𠀀,student,3A,,active,\n".encode("gb18030"))
     assert "(read as GB18030)" in run("import", "patrons", rare, "--db", db_path).output
     assert db.execute("SELECT name FROM patrons WHERE id = 'S7001'").fetchone()[0] == "王𠀀"
 

@@ -11,7 +11,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from sync.server.i18n import LOCALE_DIR, from_accept_language
-from tests.test_pages import central, login  # noqa: F401  (the fixture)
+from tests.test_pages import login
 
 SERVER = Path(__file__).resolve().parent.parent / "sync" / "server"
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "pages.po"
@@ -67,7 +67,8 @@ def test_the_browser_chooses_the_language_the_first_time():
     assert from_accept_language("de") == "en" and from_accept_language("") == "en"
 
 
-def test_the_pages_speak_chinese_and_the_switch_sticks(central):
+def test_the_pages_speak_chinese_and_the_switch_sticks(pages_central):
+    central = pages_central
     client, _ = login(central)
     chinese = client.get("/loans?overdue=1", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert 'lang="zh-CN"' in chinese.text and "3A 班：逾期图书" in chinese.text and "索书号" in chinese.text

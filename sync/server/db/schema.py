@@ -105,7 +105,8 @@ def _desk(db: sqlite_utils.Database) -> None:
     CREATE INDEX charges_item ON charges(item_id, status);
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT OR IGNORE INTO kiosks (id, name, token_hash, created)
-        VALUES ('desk', 'Librarian''s desk', 'none:' || lower(hex(randomblob(32))), strftime('%Y-%m-%dT%H:%M:%f+00:00'));
+        VALUES ('desk', 'Librarian''s desk', 'none:' || lower(hex(randomblob(32))),
+                strftime('%Y-%m-%dT%H:%M:%f+00:00'));
     """)
 
 
