@@ -2,10 +2,10 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit` and `privacy` the statements of each subject; `desk`, `charges` and
-`settings` the librarian's desk, what lost books cost, the school's settings. The names below are
-the package's whole surface, so callers write `db.push(...)` wherever the
-statement lives.
+`audit` and `privacy` the statements of each subject; `desk`, `charges`,
+`people` and `settings` the librarian's desk, what lost books cost, finding
+people and books, the school's settings. The names below are the package's
+whole surface, so callers write `db.push(...)` wherever the statement lives.
 """
 
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
@@ -18,10 +18,10 @@ from sync.server.db.charges import charges_facts, charges_report, list_charges, 
 from sync.server.db.desk import (
     change_due_date, close_as, desk_action, find_item, find_patron, loan_of, loans_of, local_today, set_item_status,
 )
+from sync.server.db.kiosks import DESK_ID, add_kiosk, kiosk_for_token, kiosks
 from sync.server.db.people import (
     book, classes_matching, item_ids_matching, kiosk_ids_matching, names, patron_ids_matching, person, search_patrons,
 )
-from sync.server.db.kiosks import DESK_ID, add_kiosk, kiosk_for_token, kiosks
 from sync.server.db.privacy import forget_returned
 from sync.server.db.pull import changes
 from sync.server.db.push import push, remerge_item
