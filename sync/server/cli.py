@@ -17,8 +17,9 @@ from pathlib import Path
 import click
 
 from kiosk.core.cli import CommandLine, Refused, import_commands
-from kiosk.core.csvfile import csv_text, read_csv
+from kiosk.core.csvfile import csv_text, read_csv_named
 from sync.server import db as store
+from sync.server.cli_desk import desk_commands
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
                   help="The central store's database file.")
@@ -99,9 +100,9 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> int:
-    text = read_csv(csv_path)
-    return store.import_csv(store.open_db(db_path), kind, text, csv_path)
+def _import(kind: str, csv_path: str, db_path: str) -> tuple[int, str]:
+    text, encoding = read_csv_named(csv_path)
+    return store.import_csv(store.open_db(db_path), kind, text, csv_path), encoding
 
 
 import_commands(import_, _import, DB)
@@ -120,7 +121,7 @@ def forget(db_path, before):
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
 
 
-REPORTS = ("loans", "overdue", "log", "flagged")
+REPORTS = ("loans", "overdue", "log", "flagged", "charges")
 
 
 @main.command()
@@ -130,22 +131,29 @@ REPORTS = ("loans", "overdue", "log", "flagged")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day overdue days are counted to (default: today).")
-def report(name, db_path, as_json, as_csv, today):
-    """Reports: current loans, overdue loans, the merged log, flagged records."""
+@click.option("--class", "class_name", default=None, help="Loans or overdue loans of this class only.")
+def report(name, db_path, as_json, as_csv, today, class_name):
+    """Reports: current loans, overdue loans, the merged log, flagged records, charges."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
     if not Path(db_path).exists():
         fail(f"{db_path}: no such database")
     db = store.open_db(db_path)
-    day = today.date() if today else date.today()
+    day = today.date() if today else store.local_today(db)
     if name == "loans":
         rows = store.current_loans(db, day)
     elif name == "overdue":
         rows = [r for r in store.current_loans(db, day) if r["days_overdue"] > 0]
     elif name == "log":
         rows = list(store.log_records(db))
+    elif name == "charges":
+        rows = store.charges_report(db)
     else:
         rows = store.flagged(db)
+    if class_name is not None:
+        if name not in ("loans", "overdue"):
+            fail("--class goes with the loans and overdue reports")
+        rows = [r for r in rows if (r["class_name"] or "").casefold() == class_name.strip().casefold()]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -170,6 +178,9 @@ def table(rows: list[dict]) -> str:
         return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths)).rstrip()
 
     return "\n".join([line(columns)] + [line(r) for r in cells])
+
+
+desk_commands(main, DB)
 
 
 if __name__ == "__main__":
