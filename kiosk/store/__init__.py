@@ -16,6 +16,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.core import pinyin
 from kiosk.core.durable import open_durable
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Record
@@ -312,7 +313,8 @@ def patron_row(p: Patron) -> dict:
 
 def item_row(i: Item) -> dict:
     return {"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number,
-            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status}
+            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status,
+            "initials": pinyin.initials(i.title, i.author)}
 
 
 def uids_in_use(db, table: str) -> dict[str, str]:
@@ -391,10 +393,13 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
                 db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
         if page.get("rules"):
             save_policy(db, parse_policy(page["rules"], "(central rules)"))
+        reading.apply_pulled(db, page)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
 
 
 LOCAL_COLUMNS = {
     "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
-    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status"),
+    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status", "initials"),
 }
+
+from kiosk.store import reading  # noqa: E402  (its tables' migration registers here, after the first)

@@ -260,4 +260,5 @@ def _outcome(decision: desk.Decision, seqs: list[int], at: datetime, line: str) 
             "reason": decision.reason, "patron": decision.patron_id, "item": decision.item_id,
             "due": decision.due.isoformat() if decision.due else None, "record": seqs[-1] if seqs else None,
             "records": seqs, "flagged": False, "led": None, "sound": None, "unlock": None, "message": None,
-            "language": "en", "facts": dict(decision.facts, action=decision.action)}
+            "message_en": None, "language": "en", "progress": None, "also": [],
+            "facts": dict(decision.facts, action=decision.action)}
