@@ -37,9 +37,9 @@ def outcome_line(db, outcome: dict) -> dict:
     holder = (outcome.get("facts") or {}).get("holder")
     holder_patron = store.find_patron(db, holder) if holder else None
     line = {k: v for k, v in outcome.items() if k != "facts"}
-    line["message"] = words.desk_message(outcome, item.title if item else "", patron.name if patron else "",
-                                         _english, holder_patron.name if holder_patron else (holder or ""))
-    line["message_en"] = line["message"]  # the desk's command line speaks English
+    line["message"] = line["message_en"] = words.desk_message(
+        outcome, item.title if item else "", patron.name if patron else "", _english,
+        holder_patron.name if holder_patron else (holder or ""))
     return line
 
 

@@ -2,10 +2,11 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit`, `privacy` and `showcase` the statements of each subject; `desk`, `charges`,
-`people` and `settings` the librarian's desk, what lost books cost, finding
-people and books, the school's settings. The names below are the package's
-whole surface, so callers write `db.push(...)` wherever the statement lives.
+`audit`, `privacy` and `showcase` the statements of each subject; `desk`,
+`charges`, `people` and `settings` the librarian's desk, what lost books
+cost, finding people and books, the school's settings. The names below are
+the package's whole surface, so callers write `db.push(...)` wherever the
+statement lives.
 """
 
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
@@ -30,8 +31,8 @@ from sync.server.db.reports import (
     unknown_tags,
 )
 from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, open_db, utc_now
-from sync.server.db.showcase import refresh as refresh_showcase
 from sync.server.db.settings import get_settings, save_settings, zone
+from sync.server.db.showcase import refresh as refresh_showcase
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
@@ -39,9 +40,9 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now", "refresh_showcase", "charges_facts", "charges_report", "list_charges", "owed",
-    "settle", "change_due_date", "close_as", "desk_action", "find_item", "find_patron", "loan_of", "loans_of",
-    "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone", "book",
-    "classes_matching", "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching", "person",
-    "search_patrons",
+    "migrations", "next_revs", "open_db", "utc_now", "refresh_showcase", "charges_facts", "charges_report",
+    "list_charges", "owed", "settle", "change_due_date", "close_as", "desk_action", "find_item", "find_patron",
+    "loan_of", "loans_of", "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone",
+    "book", "classes_matching", "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching",
+    "person", "search_patrons",
 ]

@@ -12,6 +12,7 @@ import json
 from datetime import date
 from functools import lru_cache
 
+from kiosk.core import pinyin
 from sync.server.db.charges import list_charges
 
 LIMIT = 500  # ids a filter by name may stand for
@@ -21,11 +22,11 @@ LIMIT = 500  # ids a filter by name may stand for
 def spellings(name: str) -> tuple[str, ...]:
     """The ways a name may be typed: itself in any case, and for Chinese its pinyin whole and by initials."""
     out = [name.casefold()]
-    if any("\u4e00" <= c <= "\u9fff" for c in name):
-        from pypinyin import Style, lazy_pinyin  # loads its dictionaries: only for a Chinese name
+    if pinyin.has_chinese(name):
+        from pypinyin import lazy_pinyin  # loads its dictionaries: only for a Chinese name
 
-        syllables = lazy_pinyin(name)
-        out += [" ".join(syllables), "".join(syllables), "".join(lazy_pinyin(name, style=Style.FIRST_LETTER))]
+        syllables = lazy_pinyin(name, errors="ignore")
+        out += [" ".join(syllables), "".join(syllables), pinyin.initials(name)]
     return tuple(s.casefold() for s in out)
 
 
