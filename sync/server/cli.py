@@ -116,8 +116,9 @@ def forget(db_path, before):
     """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
     if not Path(db_path).exists():
         fail(f"{db_path}: no such database")
-    day = before.date() if before else store.term_start(date.today())
-    count = store.forget_returned(store.open_db(db_path), day)
+    db = store.open_db(db_path)
+    day = before.date() if before else store.term_start(db, date.today())
+    count = store.forget_returned(db, day)
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
 
 

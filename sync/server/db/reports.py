@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+
+from kiosk.domain import reading
 from typing import Iterable, Optional
 
 from sync.server.db.audit import audit
@@ -116,13 +118,11 @@ def resolve_flag(db, librarian: str, kiosk_id: str, seq: int, resolution: str) -
         audit(db, librarian, f"resolve {resolution}", f"{kiosk_id} #{seq}", f"{kind} of {item_id}")
 
 
-def term_start(today: date) -> date:
-    """The school term `today` falls in starts on 1 September or 1 February."""
-    if today.month >= 9:
-        return date(today.year, 9, 1)
-    if today.month >= 2:
-        return date(today.year, 2, 1)
-    return date(today.year - 1, 9, 1)
+def term_start(db, today: date) -> date:
+    """The first day of the term `today` falls in, by the school's rules (their `term_starts`)."""
+    from sync.server.db.catalog import get_rules
+
+    return reading.term_start(get_rules(db), today)
 
 
 _LOANS_WITH_STUDENTS = ("SELECT patron_id, class_name, item_id, substr(corrected_at, 1, 7) AS month FROM log"

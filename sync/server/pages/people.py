@@ -15,7 +15,6 @@ from kiosk.domain.money import parse_money
 from sync.server import db as store
 from sync.server import words
 from sync.server.pages.common import Pages, language, translator
-from sync.server.pages.reading import GOAL_PER_TERM
 
 
 def history_rows(db, rows: list[dict], t) -> list[dict]:
@@ -39,7 +38,7 @@ def routes(ctx: Pages) -> APIRouter:
         who = librarian(request)
         db = get_db()
         today = store.local_today(db)
-        facts = store.person(db, patron_id, store.term_start(today))
+        facts = store.person(db, patron_id, store.term_start(db, today))
         if facts is None:
             return HTMLResponse("Not found", status_code=404)
         t = translator(language(request))
@@ -53,8 +52,8 @@ def routes(ctx: Pages) -> APIRouter:
         for loan in facts["loans"]:
             loan["late"] = max(0, (today - date.fromisoformat(loan["due"])).days)
         return page(request, "person.html", who, facts=facts, p=facts["patron"], block=block, error=error,
-                    history=history_rows(db, facts["history"], t), goal=GOAL_PER_TERM,
-                    since=store.term_start(today), owed=charges.owed)
+                    history=history_rows(db, facts["history"], t), goal=store.get_rules(db).term_goal,
+                    since=store.term_start(db, today), owed=charges.owed)
 
     @pages.get("/book/{item_id}", response_class=HTMLResponse)
     def book_page(request: Request, item_id: str, error: str = ""):

@@ -17,7 +17,6 @@ from kiosk.domain.money import money_text
 from sync.server import db as store
 from sync.server.pages.common import Pages, language, translator
 from sync.server.pages.loans import loan_rows
-from sync.server.pages.reading import GOAL_PER_TERM
 from sync.server.words import N_
 
 IMPORTED = N_("{name}: imported {count} {kind} (read as {encoding})")
@@ -39,9 +38,10 @@ def export_rows(db, what: str, params) -> list[dict] | None:
         return [{k: r[k] for k in columns} | {"amount": money_text(r["amount_cents"])}
                 for r in store.list_charges(db, status=params.get("status", ""))]
     if what == "stats":
-        facts = store.reading_statistics(db, store.term_start(today), today)
+        facts = store.reading_statistics(db, store.term_start(db, today), today)
+        goal = store.get_rules(db).term_goal
         return [{"id": r["id"], "name": r["name"], "class": r["class_name"], "books_this_term": r["books"],
-                 "goal": GOAL_PER_TERM} for r in facts["students"]]
+                 "goal": goal} for r in facts["students"]]
     return None
 
 
