@@ -13,7 +13,10 @@ machine's clock and the screen's clock are served four times a second.
 
 It is a kiosk, not a desktop program: no key, window button or gesture ends
 it. Only a librarian's "exit for maintenance" (logged by the state machine)
-and SIGTERM (systemd stopping it) do.
+and SIGTERM (systemd stopping it) do. Nor does a storage fault end it (a
+crash loop under systemd, with "Borrowed" left on the screen): the kiosk
+shows its out-of-order screen, from the start if the database cannot be
+opened, and comes back by itself (`kiosk.outoforder`).
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ import logging
 import os
 import queue
 import signal
-import subprocess
-import sys
+import sqlite3
 import time
 from typing import Callable, Optional
 
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
 from kiosk.demo.keys import DemoKeys
+from kiosk.domain.errors import KioskError
 
 log = logging.getLogger("kiosk.run")
 
@@ -49,14 +52,13 @@ class MainLoop:
     """
 
     def __init__(self, kiosk, screen, inputs: queue.Queue, *, demo: Optional[DemoKeys] = None,
-                 clock=None, on_draw: Callable[[list], None] = lambda rects: None,
+                 on_draw: Callable[[list], None] = lambda rects: None,
                  timer: Callable[[], float] = time.monotonic):
         import pygame
 
         self.pygame = pygame
         self.kiosk, self.screen, self.inputs = kiosk, screen, inputs
         self.demo = demo
-        self.clock = clock or kiosk.clock
         self.on_draw = on_draw
         self.timer = timer
         self.scanned = ""
@@ -77,14 +79,23 @@ class MainLoop:
             self.kiosk.tap(item[1])
         elif kind == "reader_fault":
             self.kiosk.reader_fault(item[1] if len(item) > 1 else "")
-            store.set_meta(self.kiosk.db, reader_ok=0)  # for the kiosk health page, via the sync process
+            self.note(reader_ok=0)  # for the kiosk health page, via the sync process
         elif kind == "reader_ok":
             self.kiosk.reader_ok()
-            store.set_meta(self.kiosk.db, reader_ok=1)
+            self.note(reader_ok=1)
         elif kind == "button":
             self.kiosk.press(item[1])
         elif kind == "door":
             self.kiosk.door(bool(item[1]))
+
+    def note(self, **facts) -> None:
+        """Facts for the sync process, in the database; a failing database is the out-of-order screen's matter."""
+        if self.kiosk.db is None or self.kiosk.fault is not None:
+            return
+        try:
+            store.set_meta(self.kiosk.db, **facts)
+        except sqlite3.Error as exc:
+            log.warning("could not note %s: %s", ", ".join(facts), exc)
 
     def event(self, event) -> None:
         pg = self.pygame
@@ -147,7 +158,7 @@ class MainLoop:
         if items or events or self.timer() - self.ticked_at >= TICK_SECONDS:
             self.ticked_at = self.timer()
             self.kiosk.tick()
-            rects = self.screen.draw(self.clock.now())
+            rects = self.screen.draw(self.kiosk.now())
             if rects:
                 self.on_draw(rects)
             if not self.ready:
@@ -165,7 +176,12 @@ class MainLoop:
     def status_line(self) -> str:
         """What `systemctl status kiosk` shows: the screen up now, never a patron's name."""
         screen = self.kiosk.view.screen
-        what = "reader not working, showing the fault screen" if screen == "fault" else f"showing {screen}"
+        if self.kiosk.fault is not None:
+            what = f"out of order, cannot save: {self.kiosk.fault}"
+        elif screen == "fault":
+            what = "reader not working, showing the fault screen"
+        else:
+            what = f"showing {screen}"
         return f"kiosk {self.kiosk.kiosk_id}: {what}"
 
     def run(self) -> int:
@@ -180,46 +196,71 @@ class MainLoop:
 
 
 class SyncNow:
-    """The staff screen's "sync now": one `kiosk sync --once` beside the sync service, never waited on.
+    """The staff screen's "sync now": SIGUSR1 to the sync process of this database, never a second process.
 
-    The loop only starts the process; a second press while one still runs
-    starts no other. Pushes are safe to repeat, so the sync service running
-    at the same moment does no harm.
+    The sync process is found by the lock it holds beside the database
+    (`sync.lock`); it ends its wait and syncs at once.
     """
 
-    def __init__(self, db_path, config_path: Optional[str], central_url: str):
-        self.command = [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--db", str(db_path)]
-        if config_path:
-            self.command += ["--config", str(config_path)]
+    def __init__(self, db_path, central_url: str):
+        self.db_path = db_path
         self.central_url = central_url
-        self.process: Optional[subprocess.Popen] = None
 
-    def __call__(self) -> None:
+    def __call__(self) -> Optional[int]:
+        """Ask for a sync; the sync process's pid, or None when none could be asked."""
+        from sync.lock import ask_sync_now
+
         if not self.central_url:
             log.info("sync now: no central store in the config ([central] url)")
-            return
-        if self.running:
-            log.info("sync now: the last one is still running")
-            return
+            return None
         try:
-            self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                            start_new_session=True)
+            pid = ask_sync_now(self.db_path)
         except OSError as exc:
-            log.warning("sync now: %s", exc)
+            log.warning("sync now: the sync process could not be asked: %s", exc.strerror)
+            return None
+        if pid is None:
+            log.warning("sync now: no sync process runs for %s (is kiosk-sync.service running?)", self.db_path)
+        else:
+            log.info("sync now: asked the sync process (pid %d)", pid)
+        return pid
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
-    def close(self) -> None:
-        """End a sync still running (what it pushed is kept; the sync service carries on)."""
-        if self.running:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def start_video(window: bool) -> None:
+    """SDL's video on a screen, or one line saying why there is none.
+
+    SDL falls back to drawing into memory when it finds no screen; a kiosk
+    that did so would run with nothing to see. Only SDL_VIDEODRIVER set to
+    such a driver on purpose (tests, benchmarks) runs without a screen.
+    """
+    import pygame
+
+    asked = os.environ.get("SDL_VIDEODRIVER", "")
+    try:
+        pygame.display.init()
+    except pygame.error as exc:
+        raise KioskError(f"the display cannot be opened ({'SDL_VIDEODRIVER=' + asked + ': ' if asked else ''}"
+                         f"{exc})") from None
+    driver = pygame.display.get_driver()
+    if driver in HEADLESS_DRIVERS and asked not in HEADLESS_DRIVERS:
+        pygame.display.quit()
+        how = "run it on a desktop with --window" if not window else "run it where DISPLAY or WAYLAND_DISPLAY is set"
+        raise KioskError(f"there is no display here (SDL found only its {driver} driver): {how}, or on a Pi's "
+                         "own screen with SDL_VIDEODRIVER=kmsdrm")
+
+
+def open_kiosk_db(db_path):
+    """The database for `kiosk run`, and None with the reason when it cannot be used now (the kiosk starts
+    out of order and retries)."""
+    try:
+        db = store.open_db(db_path, writable=True)
+    except KioskError as exc:
+        return None, str(exc)
+    try:
+        store.check_not_behind(db, db_path)
+    except KioskError as exc:
+        db.conn.close()
+        return None, str(exc)
+    return db, None
 
 
 def open_display(screen: ScreenSection, window: bool):
@@ -255,6 +296,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     from kiosk.app import Kiosk
     from kiosk.clock import SystemClock
     from kiosk.screen import Screen, find_cjk_font, translator
+    from sync.lock import ask_sync_now
 
     loop_box: list[MainLoop] = []
     asked: list[int] = []  # a stop that came before the loop was made
@@ -273,9 +315,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         # Full screen, Ctrl+C reaches the loop as a key (ignored); a terminal's SIGINT is a developer's.
         signal.signal(signal.SIGINT, (lambda *_: stop(0)) if window else signal.SIG_IGN)
         font = find_cjk_font(config.screen.font)  # before anything opens: a clear message, nothing half-started
-        db = store.init_db(db_path)
-        opened.callback(db.conn.close)
-        pygame.display.init()
+        start_video(window)
         opened.callback(pygame.display.quit)
         pygame.font.init()
         display = open_display(config.screen, window)
@@ -288,11 +328,35 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
                                  has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
         opened.callback(devices.close)  # the lock ends locked
         devices.post_to(inputs)
-        sync_now = SyncNow(db_path, config_path, config.central.url)
-        opened.callback(sync_now.close)
-        kiosk = Kiosk(db, config, SystemClock(lambda: store.central_offset(db)), lights=devices.lights, sounder=devices.sounder,
+        sync_now = SyncNow(db_path, config.central.url)
+        db, fault = open_kiosk_db(db_path)
+
+        def reopen():
+            fresh, why = open_kiosk_db(db_path)
+            if fresh is None:
+                raise KioskError(why)
+            return fresh
+
+        def storage(fault_text: Optional[str]) -> None:
+            # The sync process runs a round at once: it reports the fault to
+            # the kiosk health page (or that all is well again).
+            with contextlib.suppress(OSError):
+                ask_sync_now(db_path)
+
+        made: list = []  # the kiosk, once made: it may have reopened its database since
+
+        def central_offset():
+            current = made[0].db if made else db
+            try:
+                return store.central_offset(current) if current is not None else (None, None)
+            except sqlite3.Error:
+                return None, None
+
+        kiosk = Kiosk(db, config, SystemClock(central_offset), lights=devices.lights, sounder=devices.sounder,
                       lock=devices.lock, screen=screen, translate=translator, on_sync=sync_now,
-                      on_exit=lambda: stop(MAINTENANCE_EXIT))
+                      on_exit=lambda: stop(MAINTENANCE_EXIT), reopen=reopen, on_storage=storage, fault=fault)
+        made.append(kiosk)
+        opened.callback(lambda: kiosk.db is not None and kiosk.db.conn.close())
         loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
         loop_box.append(loop)
         if asked:

@@ -17,7 +17,7 @@ PASSWORD = "correct horse battery"
 
 
 def seed(path):
-    db = store.open_db(path)
+    db = store.init_db(path)
     store.set_librarian(db, "wu", hash_password(PASSWORD))
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")

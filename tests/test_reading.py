@@ -14,7 +14,7 @@ TODAY = date(2026, 11, 23)
 
 
 def seeded(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
     store.add_kiosk(db, "door")
