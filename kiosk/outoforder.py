@@ -27,7 +27,7 @@ from kiosk.domain.view import Message, N_, View
 log = logging.getLogger("kiosk")
 
 RETRY_SECONDS = 5.0
-OUT_OF_ORDER = N_("Sorry, this kiosk is out of order. Please see the librarian.")
+OUT_OF_ORDER = N_("This kiosk is out of order. Please see the librarian.")
 NOT_SAVED = {
     "checkout": N_("Sorry, this kiosk cannot save right now: your book is not borrowed. Please see the librarian."),
     "renew": N_("Sorry, this kiosk cannot save right now: your book is not renewed. Please see the librarian."),

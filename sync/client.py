@@ -40,6 +40,11 @@ log = logging.getLogger("kiosk.sync")
 
 BACKOFF_MAX = 300.0  # seconds between attempts at most, when the central store stays away
 BACKOFF_RAMP = 10  # failures after which the wait stops doubling (it is capped by BACKOFF_MAX long before)
+# Between two chunks of a page the write lock is left free this long: a tap
+# waiting on SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, then 25
+# ms between tries, wakes inside the gap and gets its turn instead of
+# finding the next chunk already begun (bench/sync_tap_wait.py).
+CHUNK_PAUSE = 0.025
 # Why a connection failed, from the words deep inside urllib3's long message.
 REASONS = (
     ("Connection refused", "connection refused"),
@@ -114,6 +119,12 @@ def hide(text: str, secret: str) -> str:
 
 def waiting(count: int) -> str:
     return "no records wait" if count == 0 else "1 record waits" if count == 1 else f"{count} records wait"
+
+
+def apply_paced(db, kiosk_id: str, page: dict, chunk: int = store.CHUNK, pause: float = CHUNK_PAUSE) -> None:
+    """Apply a page of changes chunk by chunk, leaving the write lock free for a moment after each."""
+    for _ in store.apply_page(db, kiosk_id, page, page["cursor"], chunk=chunk):
+        time.sleep(pause)
 
 
 class SyncClient:
@@ -281,8 +292,7 @@ class SyncClient:
             if page.get("epoch") != store.get_meta(self.db, "central_epoch"):
                 self.reconcile(page)
             try:
-                for _ in store.apply_page(self.db, self.kiosk_id, page, page["cursor"]):
-                    pass
+                apply_paced(self.db, self.kiosk_id, page)
             except (KeyError, TypeError, ValueError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None

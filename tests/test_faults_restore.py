@@ -167,3 +167,27 @@ def test_a_kiosk_whose_database_died_is_rebuilt_from_the_central_store_and_numbe
     assert central.execute("SELECT acked_seq FROM kiosks WHERE id = 'door'").fetchone()[0] == 5
     expected = {**{k: v for k, v in loans_before.items() if k != "B0001"}, "B0004": "S1001"}
     assert dict(central.execute("SELECT item_id, patron_id FROM loans").fetchall()) == expected
+
+
+def test_a_database_older_than_the_kiosks_log_is_refused_before_it_numbers_on(school, tmp_path):
+    door = school["sites"]["door"]
+    sync_once(door)
+    taps(door, "at 2026-11-23T09:00:00+08:00\ntap 04A1B2C3\ntap 04112233445566\npress done")
+    old_copy = tmp_path / "old.db"
+    old_copy.write_bytes(door[0].read_bytes())  # the database was closed: the file holds it all
+    taps(door, "at 2026-11-23T10:00:00+08:00\ntap 04A1B2C3\ntap 04223344556677\ntap 04334455667788\npress done")
+    sync_once(door)
+    # The old copy comes back in place of the database (a card cloned last week, say).
+    door[0].write_bytes(old_copy.read_bytes())
+    refused = cli(KIOSK, "sync", "--once", "--db", door[0], "--config", door[1])
+    assert refused.returncode == 1
+    assert ("error: the central store holds records of kiosk door up to #3, but this database only up to #1: it "
+            "is older than the kiosk's log; rebuild it with `kiosk restore`") in refused.stdout
+    script = tmp_path / "s.script"
+    script.write_text("tap 04A1B2C3\ntap 04445566778899\n")
+    simulated = cli(KIOSK, "simulate", script, "--db", door[0])
+    assert simulated.returncode == 1 and simulated.stdout == ""
+    assert simulated.stderr == (f"kiosk: {door[0]}: holds records of kiosk door up to #1, but the central store has "
+                                "them up to #3: this database is older than the kiosk's log; rebuild it with "
+                                "`kiosk restore`\n")
+    assert local_seqs(door) == [1] and held(school["path"], "door") == [1, 2, 3]  # no number given twice

@@ -253,3 +253,31 @@ def test_kiosk_run_on_a_read_only_folder_shows_out_of_order_and_comes_back_when_
         notify.close()
     assert kiosk.returncode == 0, output
     assert "Traceback" not in output and output.count("out of order: the kiosk cannot save") == 1
+
+
+def test_the_out_of_order_screen_says_both_things_in_both_languages_at_every_size(tmp_path):
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    from kiosk.config import parse_config
+    from kiosk.i18n import translator
+    from kiosk.screen import SIZES, Screen, find_cjk_font, overflowing
+
+    pygame.display.init()
+    pygame.font.init()
+    for language, book_not_borrowed in (("en", NOT_BORROWED), ("zh_CN", "你的书没有借出")):
+        path = tmp_path / f"{language}.db"
+        prepare_demo_db(path, "door")
+        kiosk = Kiosk(store.open_db(path), parse_config({"kiosk": {"language": language}}), ScriptClock(START),
+                      screen=Shown(), translate=translator)
+        kiosk.tap(MIA)
+        kiosk.out_of_order.begin("the disk is full", START, "tap 04112233445566", "checkout")
+        for width, height in SIZES:
+            surface = pygame.Surface((width, height))
+            screen = Screen(surface, translator, font_path=find_cjk_font())
+            screen.show(kiosk.view)
+            screen.draw(START)
+            drawn = " | ".join(b.text for b in screen.boxes)
+            assert book_not_borrowed in drawn and translator(language)(
+                "This kiosk is out of order. Please see the librarian.") in drawn
+            assert overflowing(screen.boxes, surface.get_rect()) == [], (language, width)

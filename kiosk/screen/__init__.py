@@ -480,7 +480,11 @@ class Screen:
         self._put(self._text(v.message), "body", pygame.Rect(box.left, top, box.width, box.bottom - top), max_lines=6)
 
     def _fault(self, box: pygame.Rect) -> None:
-        self._banner(box, "error", self._text(self.view.heading), max_lines=4)
+        band = self._banner(box, "error", self._text(self.view.heading), max_lines=4)
+        if self.view.message is not None:  # out of order: what became of the last tap
+            top = band.bottom + self.layout.pad
+            self._put(self._text(self.view.message), "body", pygame.Rect(box.left, top, box.width, box.bottom - top),
+                      max_lines=4)
 
 
 def overflowing(boxes: Iterable[Box], screen: pygame.Rect) -> list[str]:
