@@ -198,7 +198,7 @@ def run_(db_path, config_path, window, demo):
 
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     config = load_config(config_path)
-    if not Path(db_path).exists():
+    if not Path(db_path).exists() and not store.marker_path(db_path).exists():
         open_existing(db_path)  # a mistyped --db: one line; any other fault shows the out-of-order screen
     sys.exit(run(config, db_path, config_path=config_path or os.environ.get("KIOSK_CONFIG"), window=window,
                  demo=demo))
