@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	# mfrc522 without its RPi.GPIO dependency: off a Pi the reader tests run
-	# the real library against the chip emulator in tests/emulator.
+	# the real library against the chip emulator in hardware/emulator.
 	$(PY) -m pip install -q --no-deps mfrc522
 	touch $(STAMP)
 

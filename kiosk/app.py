@@ -168,18 +168,21 @@ class Kiosk:
         now = now or self.now()
         return self.out_of_order.guard(now, input_line, lambda: self.handle(event, now, input_line))
 
-    def tick(self, now: datetime | None = None, input_line: str = "tick") -> dict | None:
-        """The clock moved on: timeouts, and now and then the status mark; out of order, a retry now and then."""
+    def tick(self, now: datetime | None = None, input_line: str = "tick") -> list[dict]:
+        """The clock moved on: timeouts, and now and then the status mark. Every outcome of the tick, in order
+        (a session's timeout and the cabinet's door alarm can fall in the same one). Out of order: a retry
+        now and then, and its outcome once back in service."""
         now = now or self.now()
         if self.fault is not None:
-            return self.out_of_order.retry(now, input_line)
+            back = self.out_of_order.retry(now, input_line)
+            return [back] if back else []
 
-        def ticked():
+        def ticked() -> list[dict]:
             if self._status_at is None or (now - self._status_at).total_seconds() >= STATUS_EVERY:
                 self.refresh_status(now)
-            return self.handle(Tick(), now, input_line)
+            return self.handle_all(Tick(), now, input_line)
 
-        return self.out_of_order.guard(now, input_line, ticked, quiet=True)
+        return self.out_of_order.guard(now, input_line, ticked, quiet=True) or []
 
     def refresh_status(self, now: datetime) -> None:
         """Pending records, last sync and clock trust, for the idle mark; new rules from a sync.
@@ -214,11 +217,15 @@ class Kiosk:
         return self.clock.stamp(now, None if trusted else store.last_trusted_at(self.db))
 
     def handle(self, event, now: datetime, input_line: str | None) -> dict | None:
-        """Step the machine, commit its records, carry out its effects.
+        """`handle_all`, for an event with at most one outcome: that outcome as a dict, or None."""
+        outcomes = self.handle_all(event, now, input_line)
+        return outcomes[-1] if outcomes else None
 
-        Returns the outcome as a dict, or None when the event had none. If the
-        records cannot be committed, nothing of the step happens but the
-        out-of-order screen saying so.
+    def handle_all(self, event, now: datetime, input_line: str | None) -> list[dict]:
+        """Step the machine, commit its records, carry out its effects; every outcome as a dict, in order.
+
+        If the records cannot be committed, nothing of the step happens but
+        the out-of-order screen saying so (and its "not done" outcome).
         """
         state, effects = step(self.machine, self.state, event, now)
         records = [e for e in effects if isinstance(e, Record)]
@@ -226,11 +233,12 @@ class Kiosk:
             seqs = store.append_records(self.db, self.kiosk_id, records, self.stamp(now)) if records else []
         except sqlite3.Error as exc:
             attempted = next((e.kind for e in effects if isinstance(e, Outcome)), None)
-            return self.out_of_order.begin(describe(exc), now, input_line, attempted)
+            refused = self.out_of_order.begin(describe(exc), now, input_line, attempted)
+            return [refused] if refused else []
         # Only now, with the records on disk, does anything reach the patron.
         self.state = state
         led = sound = None
-        outcome: Outcome | None = None
+        outcomes: list[Outcome] = []
         for effect in effects:
             if isinstance(effect, Light):
                 led = effect.pattern
@@ -253,10 +261,12 @@ class Kiosk:
                 if self.on_exit is not None:
                     self.on_exit()
             elif isinstance(effect, Outcome):
-                outcome = effect
-        if outcome is None:
-            return None
+                outcomes.append(effect)
         unlocked = [e.seconds for e in effects if isinstance(e, Unlock)]
+        return [self._line(outcome, input_line, now, state, seqs, led, sound, unlocked) for outcome in outcomes]
+
+    def _line(self, outcome: Outcome, input_line, now, state, seqs, led, sound, unlocked) -> dict:
+        """One outcome as the JSON line of `kiosk simulate`."""
         return {
             "input": input_line,
             "at": now.isoformat(timespec="seconds"),
@@ -304,7 +314,7 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
         if command.verb == "at":
             when, trusted = command.arg
             clock.set(when, trusted)
-            outcomes.append(kiosk.tick(kiosk.now(), line))
+            outcomes.extend(kiosk.tick(kiosk.now(), line))
         elif command.verb == "wait":
             remaining = command.arg
             # Tick once a second, as the real loop does, so that timeouts
@@ -313,7 +323,7 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
                 stride = min(1.0, remaining) if command.arg <= 3600 else min(60.0, remaining)
                 clock.advance(stride)
                 remaining -= stride
-                outcomes.append(kiosk.tick(kiosk.now(), line))
+                outcomes.extend(kiosk.tick(kiosk.now(), line))
         elif command.verb == "tap":
             outcomes.append(kiosk.tap(command.arg, kiosk.now(), line))
         elif command.verb == "scan":

@@ -10,48 +10,39 @@ nothing. Other parts register their commands here with `main.add_command`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
+from typing import NoReturn
 from pathlib import Path
 
 import click
 
 from kiosk import store
 from kiosk.config import load_config
-from kiosk.core.cli import import_commands
+from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
 from kiosk.core.csvfile import read_csv
-from kiosk.core.durable import describe
-from kiosk.domain.errors import KioskError
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
 CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                       help="The config file (default: $KIOSK_CONFIG, else built-in defaults).")
 
 
-def fail(message: str, status: int = 1):
-    click.echo(f"kiosk: {message}", err=True)
-    sys.exit(status)
+def fail(message: str, status: int = 1) -> NoReturn:
+    """End the command with one line `kiosk: message` and `status`."""
+    raise Refused("kiosk", message, status)
 
 
 def open_existing(db_path: str, writable: bool = False):
     """The kiosk's database, checked; a missing, damaged or foreign one ends the command with one line."""
-    click.get_current_context().meta["kiosk.db"] = db_path
+    note_db(db_path)
     if not Path(db_path).exists():
         fail(f"{db_path}: no such database (create it with: kiosk init --db {db_path}, or rebuild it from the "
              f"central store with: kiosk restore --db {db_path} --config CONFIG)")
     return store.open_db(db_path, writable=writable)
 
 
-class KioskGroup(click.Group):
-    """Turns any `KioskError`, and any storage error, into a one-line message and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KioskError as exc:
-            fail(str(exc))
-        except sqlite3.Error as exc:
-            fail(f"{ctx.meta.get('kiosk.db', 'the database')}: {describe(exc)}")
+class KioskGroup(CommandLine):
+    prog = "kiosk"
 
 
 @click.group(cls=KioskGroup)
@@ -64,9 +55,9 @@ def main():
 @click.option("--kiosk-id", default=None, help="This kiosk's id (letters, digits, '-', '_', '.').")
 def init(db_path, kiosk_id):
     """Create the kiosk's database (safe to run again on it; refuses any other file, or a database gone missing)."""
-    if kiosk_id is not None and (not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id)):
-        fail(f"--kiosk-id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
-    click.get_current_context().meta["kiosk.db"] = db_path
+    if kiosk_id is not None and not is_kiosk_id(kiosk_id):
+        fail(f"--kiosk-id {kiosk_id!r}: use {KIOSK_ID_RULE}")
+    note_db(db_path)
     db = store.init_db(db_path, kiosk_id)
     click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
 
@@ -213,7 +204,7 @@ def restore(db_path, config_path):
     from sync.restore import restore as rebuild
 
     config = load_config(config_path)
-    click.get_current_context().meta["kiosk.db"] = db_path
+    note_db(db_path)
     facts = rebuild(db_path, config)
     click.echo(f"{db_path}: restored kiosk {facts['kiosk_id']}: {facts['records']} records (numbering on after "
                f"#{facts['last_seq']}), {facts['patrons']} patrons, {facts['items']} items, {facts['loans']} loans")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.domain.errors import ConfigError
-from kiosk.domain.model import Policy
+from kiosk.domain.model import KIOSK_ID_RULE, Policy, is_kiosk_id
 from kiosk.domain.policy import TableReader as _Reader
 from kiosk.domain.policy import parse_policy
 
@@ -99,8 +99,8 @@ def _kiosk(path, table) -> KioskSection:
             "on_loan_to_other", str, d.on_loan_to_other, choices=("transfer", "refuse")
         ),
     )
-    if not out.id or not all(c.isalnum() or c in "-_." for c in out.id):
-        r.fail("id", f"must be letters, digits, '-', '_' or '.', not {out.id!r}")
+    if not is_kiosk_id(out.id):
+        r.fail("id", f"must be {KIOSK_ID_RULE}, not {out.id!r}")
     r.done()
     return out
 

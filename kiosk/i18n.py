@@ -11,9 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from kiosk.domain.view import LANGUAGES
+
+__all__ = ["LANGUAGES", "translator"]
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "kiosk"
-LANGUAGES = ("en", "zh_CN")
 
 
 @lru_cache(maxsize=None)

@@ -33,7 +33,7 @@ from typing import Callable, Optional
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
 from kiosk.demo.keys import DemoKeys
-from kiosk.domain.errors import KioskError
+from kiosk.startup import HEADLESS_DRIVERS, kiosk_on, start_video
 
 log = logging.getLogger("kiosk.run")
 
@@ -41,7 +41,6 @@ POLL_MS = 33  # SDL's events (touch, keys) are looked at this often: within a fr
 TICK_SECONDS = 0.25  # the machine's timers and the screen's clock, when no input came
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
-HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
 
 
 class MainLoop:
@@ -195,74 +194,6 @@ class MainLoop:
         self.exit_status = status
 
 
-class SyncNow:
-    """The staff screen's "sync now": SIGUSR1 to the sync process of this database, never a second process.
-
-    The sync process is found by the lock it holds beside the database
-    (`sync.lock`); it ends its wait and syncs at once.
-    """
-
-    def __init__(self, db_path, central_url: str):
-        self.db_path = db_path
-        self.central_url = central_url
-
-    def __call__(self) -> Optional[int]:
-        """Ask for a sync; the sync process's pid, or None when none could be asked."""
-        from sync.lock import ask_sync_now
-
-        if not self.central_url:
-            log.info("sync now: no central store in the config ([central] url)")
-            return None
-        try:
-            pid = ask_sync_now(self.db_path)
-        except OSError as exc:
-            log.warning("sync now: the sync process could not be asked: %s", exc.strerror)
-            return None
-        if pid is None:
-            log.warning("sync now: no sync process runs for %s (is kiosk-sync.service running?)", self.db_path)
-        else:
-            log.info("sync now: asked the sync process (pid %d)", pid)
-        return pid
-
-
-def start_video(window: bool) -> None:
-    """SDL's video on a screen, or one line saying why there is none.
-
-    SDL falls back to drawing into memory when it finds no screen; a kiosk
-    that did so would run with nothing to see. Only SDL_VIDEODRIVER set to
-    such a driver on purpose (tests, benchmarks) runs without a screen.
-    """
-    import pygame
-
-    asked = os.environ.get("SDL_VIDEODRIVER", "")
-    try:
-        pygame.display.init()
-    except pygame.error as exc:
-        raise KioskError(f"the display cannot be opened ({'SDL_VIDEODRIVER=' + asked + ': ' if asked else ''}"
-                         f"{exc})") from None
-    driver = pygame.display.get_driver()
-    if driver in HEADLESS_DRIVERS and asked not in HEADLESS_DRIVERS:
-        pygame.display.quit()
-        how = "run it on a desktop with --window" if not window else "run it where DISPLAY or WAYLAND_DISPLAY is set"
-        raise KioskError(f"there is no display here (SDL found only its {driver} driver): {how}, or on a Pi's "
-                         "own screen with SDL_VIDEODRIVER=kmsdrm")
-
-
-def open_kiosk_db(db_path):
-    """The database for `kiosk run`, and None with the reason when it cannot be used now (the kiosk starts
-    out of order and retries)."""
-    try:
-        db = store.open_db(db_path, writable=True)
-    except KioskError as exc:
-        return None, str(exc)
-    try:
-        store.check_not_behind(db, db_path)
-    except KioskError as exc:
-        db.conn.close()
-        return None, str(exc)
-    return db, None
-
-
 def open_display(screen: ScreenSection, window: bool):
     """The kiosk's surface: full screen, frameless, no pointer; or a window (`--window`, or fullscreen off).
 
@@ -293,10 +224,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     import pygame
 
     import hardware
-    from kiosk.app import Kiosk
-    from kiosk.clock import SystemClock
     from kiosk.screen import Screen, find_cjk_font, translator
-    from sync.lock import ask_sync_now
 
     loop_box: list[MainLoop] = []
     asked: list[int] = []  # a stop that came before the loop was made
@@ -328,34 +256,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
                                  has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
         opened.callback(devices.close)  # the lock ends locked
         devices.post_to(inputs)
-        sync_now = SyncNow(db_path, config.central.url)
-        db, fault = open_kiosk_db(db_path)
-
-        def reopen():
-            fresh, why = open_kiosk_db(db_path)
-            if fresh is None:
-                raise KioskError(why)
-            return fresh
-
-        def storage(fault_text: Optional[str]) -> None:
-            # The sync process runs a round at once: it reports the fault to
-            # the kiosk health page (or that all is well again).
-            with contextlib.suppress(OSError):
-                ask_sync_now(db_path)
-
-        made: list = []  # the kiosk, once made: it may have reopened its database since
-
-        def central_offset():
-            current = made[0].db if made else db
-            try:
-                return store.central_offset(current) if current is not None else (None, None)
-            except sqlite3.Error:
-                return None, None
-
-        kiosk = Kiosk(db, config, SystemClock(central_offset), lights=devices.lights, sounder=devices.sounder,
-                      lock=devices.lock, screen=screen, translate=translator, on_sync=sync_now,
-                      on_exit=lambda: stop(MAINTENANCE_EXIT), reopen=reopen, on_storage=storage, fault=fault)
-        made.append(kiosk)
+        kiosk = kiosk_on(config, db_path, devices, screen, translator, on_exit=lambda: stop(MAINTENANCE_EXIT))
         opened.callback(lambda: kiosk.db is not None and kiosk.db.conn.close())
         loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
         loop_box.append(loop)

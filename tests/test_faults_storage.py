@@ -25,7 +25,7 @@ from kiosk.app import Kiosk
 from kiosk.clock import ScriptClock
 from kiosk.config import Config
 from kiosk.demo import prepare_demo_db
-from kiosk.run import open_kiosk_db
+from kiosk.startup import open_kiosk_db
 
 ROOT = Path(__file__).resolve().parent.parent
 KIOSK = [sys.executable, "-m", "kiosk.cli"]
@@ -89,8 +89,11 @@ def kiosk_on(path, db=None, fault=None):
 
 
 def later(kiosk, clock, seconds):
+    """The clock moves on and the kiosk ticks: its one outcome, or None."""
     clock.advance(seconds)
-    return kiosk.tick(kiosk.now())
+    outcomes = kiosk.tick(kiosk.now())
+    assert len(outcomes) <= 1, outcomes
+    return outcomes[0] if outcomes else None
 
 
 def test_a_full_disk_tells_the_student_the_book_is_not_borrowed_and_the_kiosk_comes_back_by_itself(tiny_disk):

@@ -395,3 +395,14 @@ def test_status_updates_reach_the_idle_view_without_an_outcome():
     assert [type(e) for e in effects] == [Show]
     state, effects = step(MachineConfig(), state, StatusUpdate(online=True), T0)
     assert effects == []
+
+
+def test_a_session_timeout_and_a_door_alarm_in_one_tick_keep_both_outcomes():
+    # The door opened with the card; the student walks away with the door open:
+    # at 60 s the door alarm and, with a 60 s session timeout, the session's end.
+    config = replace(CABINET, session_timeout=60.0)
+    state, effects = run([(0, card(MIA)), (0, Door(True)), (60, Tick())], config)
+    outcomes = [(e.kind, e.reason) for e in effects if isinstance(e, Outcome)]
+    assert outcomes == [("session_end", "timeout"), ("info", "door_open_too_long")]
+    assert [e.kind for e in effects if isinstance(e, Record)] == ["door_open_too_long"]
+    assert state.view.screen == "summary" and state.view.tone == "error"  # the alarm shows over the summary

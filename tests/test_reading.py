@@ -6,7 +6,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from sync.server import db as store
-from sync.server.pages import bar_chart
+from sync.server.pages.reading import bar_chart
 from sync.server.cli import main as central
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"

@@ -27,7 +27,8 @@ from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
 from kiosk.config import ScreenSection  # noqa: E402
 from kiosk.demo.keys import DemoKeys  # noqa: E402
-from kiosk.run import MAINTENANCE_EXIT, MainLoop, SyncNow, open_display  # noqa: E402
+from kiosk.run import MAINTENANCE_EXIT, MainLoop, open_display  # noqa: E402
+from kiosk.startup import SyncNow  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 from sync.lock import holder  # noqa: E402

@@ -140,3 +140,14 @@ def test_the_demo_script_runs(tmp_path, db_path):
     assert result.exit_code == 0, result.output
     outcomes = {json.loads(line)["outcome"] for line in result.stdout.splitlines()}
     assert {"checkout", "return", "refused", "session_end", "unknown_tag", "staff"} <= outcomes
+
+
+def test_a_tick_with_a_session_timeout_and_a_door_alarm_prints_both(tmp_path, db_path):
+    config = tmp_path / "cabinet.toml"
+    config.write_text('[kiosk]\nid = "door-1"\nrole = "cabinet"\nhome = "class-3a"\nsession_timeout = 60\n'
+                      '[hardware]\nhas_lock = true\ndoor_alarm_seconds = 60\n')
+    result, lines = simulate(tmp_path, db_path, "at 2026-11-23T09:00:00+08:00\ntap 04A1B2C3\ndoor open\nwait 60\n",
+                             "--config", config)
+    assert result.exit_code == 0, result.output
+    assert [(x["outcome"], x["reason"]) for x in lines[-2:]] == [("session_end", "timeout"),
+                                                                 ("info", "door_open_too_long")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Union
+from typing import Literal, Union, get_args
 
 from kiosk.domain.model import Item, Loan, Patron
 from kiosk.domain.records import Record
@@ -43,14 +43,17 @@ class Scan:
     loan: Loan | None = None
 
 
-BUTTONS = ("done", "help", "lang", "inventory", "sync", "exit", "back")
+Button = Literal["done", "help", "lang", "inventory", "sync", "exit", "back"]
+BUTTONS: tuple[str, ...] = get_args(Button)
+# Buttons that may also be wired to a GPIO pin (`button_NAME` in the config's [hardware.pins]).
+HARDWARE_BUTTONS: tuple[str, ...] = ("done", "help", "lang")
 
 
 @dataclass(frozen=True)
 class Press:
     """A button: a hardware button or a touch button on the screen."""
 
-    button: str
+    button: Button
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,8 @@ from kiosk.domain.events import (
     Unlock,
 )
 from kiosk.domain.model import Item, Loan, Patron, Policy
-from kiosk.domain.view import KioskStatus, LoanLine, Message, N_, View
+from kiosk.domain.view import LANGUAGES, KioskStatus, LoanLine, Message, N_, View
 
-LANGUAGES = ("en", "zh_CN")
 UNKNOWN_TAGS_KEPT = 10
 
 IDLE_TEXT = N_("Tap your card to borrow. Tap a book to return.")
@@ -541,8 +540,9 @@ def _tick(config, state, now):
         state = replace(state, door_alarmed=True)
         message = Message(N_("Please close the cabinet door."))
         state = _render(config, state, now, tone="error", message=message)
-        effects = [Record("door_open_too_long", details={"seconds": seconds}), Light("error"), Sound("error"),
-                   _shown(state), Outcome("info", message, reason="door_open_too_long")]
+        # After whatever else this tick did (a session's timeout keeps its outcome and its summary's record).
+        effects = effects + [Record("door_open_too_long", details={"seconds": seconds}), Light("error"),
+                             Sound("error"), _shown(state), Outcome("info", message, reason="door_open_too_long")]
     return state, effects
 
 

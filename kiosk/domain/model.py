@@ -20,6 +20,14 @@ ITEM_STATUSES = ("available", "repair", "withdrawn", "lost")
 # loan row names it. The status says whether it may circulate at all.
 
 _HEX = re.compile(r"[0-9A-Fa-f]+")
+# A kiosk id travels in the URL of every push, so it is plain ASCII.
+_KIOSK_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+KIOSK_ID_RULE = "1 to 64 letters (a-z, A-Z), digits, '-', '_' or '.'"
+
+
+def is_kiosk_id(text: str) -> bool:
+    """Whether `text` can be a kiosk's id (`KIOSK_ID_RULE`), the same rule on the kiosk and the central store."""
+    return isinstance(text, str) and _KIOSK_ID.fullmatch(text) is not None
 
 
 def normalize_uid(text: str) -> str:
@@ -38,11 +46,6 @@ def normalize_uid(text: str) -> str:
             "a card has 8 (4 bytes) and a book sticker 14 (7 bytes)"
         )
     return compact.upper()
-
-
-def uid_size(uid: str) -> int:
-    """The number of bytes in a normalized UID (4 or 7)."""
-    return len(uid) // 2
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,24 @@ from typing import Any
 
 SCREENS = ("idle", "result", "session", "summary", "staff", "help", "fault")
 TONES = ("neutral", "ok", "error", "info")
+LANGUAGES = ("en", "zh_CN")  # the kiosk's languages, the first the default; gettext catalogs in kiosk/locale
 
 
 def N_(template: str) -> str:
     """Mark a string for translation without translating it (gettext's N_)."""
     return template
+
+
+# What each button says (the language button names the other language instead).
+BUTTON_LABELS = {
+    "done": N_("Done"),
+    "help": N_("Help"),
+    "lang": N_("Language"),
+    "inventory": N_("Inventory"),
+    "sync": N_("Sync now"),
+    "exit": N_("Exit"),
+    "back": N_("Back"),
+}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import pygame
 
 from kiosk.domain.errors import ConfigError
 from kiosk.i18n import translator  # noqa: F401  (re-exported: Kiosk(translate=translator))
-from kiosk.domain.view import N_, View
+from kiosk.domain.view import BUTTON_LABELS, N_, View
 
 SIZES = ((320, 240), (480, 320), (800, 480))
 
@@ -44,14 +44,6 @@ TONES = {
 LATE = (170, 20, 20)
 BUTTON = (230, 230, 230)
 
-BUTTON_LABELS = {
-    "done": N_("Done"),
-    "help": N_("Help"),
-    "inventory": N_("Inventory"),
-    "sync": N_("Sync now"),
-    "exit": N_("Exit"),
-    "back": N_("Back"),
-}
 LANGUAGE_LABEL = {"en": "中文", "zh_CN": "English"}  # the button names the other language, in that language
 
 KNOWN_FONTS = (

@@ -80,20 +80,6 @@ class Status(BaseModel):
     last_error: Optional[Annotated[str, Field(max_length=2000)]] = None
 
 
-class PushIn(BaseModel):
-    """A batch of one kiosk's records with its clock reading."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sent_at: KIOSK_TIME
-    boot_id: TEXT
-    monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
-    clock_trusted: bool = False
-    status: Status = Field(default_factory=Status)
-    records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-
 class HelloIn(BaseModel):
     """The start of a kiosk's round: its clock reading and its health, no records."""
 
@@ -104,6 +90,12 @@ class HelloIn(BaseModel):
     monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
     clock_trusted: bool = False
     status: Status = Field(default_factory=Status)
+
+
+class PushIn(HelloIn):
+    """A batch of one kiosk's records with its clock reading."""
+
+    records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class HelloOut(BaseModel):
@@ -140,6 +132,35 @@ class ChangesOut(BaseModel):
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
+
+
+def own(kiosk_id: str, caller: str) -> None:
+    """A kiosk's token is good for that kiosk's own paths only."""
+    if caller != kiosk_id:
+        raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
+
+
+def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_token) -> None:
+    """The hello that begins each round, and a kiosk's own records for `kiosk restore` (docs/sync-api.md)."""
+
+    @app.post(hello_path("{kiosk_id}"), response_model=HelloOut,
+              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
+    def hello(body: HelloIn, kiosk_id: Annotated[str, Path(max_length=64)],
+              caller: str = Depends(kiosk_from_token)) -> dict:
+        """Note the kiosk's health; answer the store's epoch and the kiosk's acknowledged seq."""
+        own(kiosk_id, caller)
+        with write_lock:
+            return store.hello(get_db(), kiosk_id, body.model_dump(mode="json"))
+
+    @app.get(records_path("{kiosk_id}"), response_model=RecordsOut,
+             responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
+    def records(kiosk_id: Annotated[str, Path(max_length=64)],
+                after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+                limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = MAX_BATCH,
+                caller: str = Depends(kiosk_from_token)) -> dict:
+        """This kiosk's own records after seq `after`, as pushed (`kiosk restore` rebuilds from them)."""
+        own(kiosk_id, caller)
+        return store.kiosk_records(get_db(), kiosk_id, after, limit)
 
 
 def create_app(db_path: str) -> FastAPI:
@@ -181,28 +202,7 @@ def create_app(db_path: str) -> FastAPI:
         """Whether the service runs, and its clock."""
         return {"ok": True, "server_time": store.iso(store.utc_now())}
 
-    def own(kiosk_id: str, caller: str) -> None:
-        if caller != kiosk_id:
-            raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
-
-    @app.post(hello_path("{kiosk_id}"), response_model=HelloOut,
-              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
-    def hello(body: HelloIn, kiosk_id: Annotated[str, Path(max_length=64)],
-              caller: str = Depends(kiosk_from_token)) -> dict:
-        """Note the kiosk's health; answer the store's epoch and the kiosk's acknowledged seq."""
-        own(kiosk_id, caller)
-        with write_lock:
-            return store.hello(get_db(), kiosk_id, body.model_dump(mode="json"))
-
-    @app.get(records_path("{kiosk_id}"), response_model=RecordsOut,
-             responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
-    def records(kiosk_id: Annotated[str, Path(max_length=64)],
-                after: Annotated[int, Query(ge=0, le=2**53)] = 0,
-                limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = MAX_BATCH,
-                caller: str = Depends(kiosk_from_token)) -> dict:
-        """This kiosk's own records after seq `after`, as pushed (`kiosk restore` rebuilds from them)."""
-        own(kiosk_id, caller)
-        return store.kiosk_records(get_db(), kiosk_id, after, limit)
+    restore_routes(app, get_db, write_lock, kiosk_from_token)
 
     @app.post(records_path("{kiosk_id}"), response_model=PushOut,
               responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
@@ -228,10 +228,7 @@ def create_app(db_path: str) -> FastAPI:
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
         db = get_db()
         answer = store.changes(db, int(since), limit)
-        answer["server_time"] = store.iso(store.utc_now())
-        answer["epoch"] = store.epoch(db)
-        answer["acked_seq"] = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [caller]).fetchone()[0]
-        return answer
+        return {**answer, **store.round_facts(db, caller), "server_time": store.iso(store.utc_now())}
 
     from sync.server import pages
 

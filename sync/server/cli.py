@@ -9,44 +9,34 @@ a non-zero exit status. Only `kiosk-central init` makes a database (and
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
+from typing import NoReturn
 import unicodedata
 from datetime import date
 
 import click
 
-from kiosk.core.cli import import_commands
+from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
 from kiosk.core.csvfile import csv_text, read_csv
-from kiosk.core.durable import describe
-from kiosk.domain.errors import KioskError
 from sync.server import db as store
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
                   help="The central store's database file.")
 
 
-def fail(message: str, status: int = 1):
-    click.echo(f"kiosk-central: {message}", err=True)
-    sys.exit(status)
+def fail(message: str, status: int = 1) -> NoReturn:
+    """End the command with one line `kiosk-central: message` and `status`."""
+    raise Refused("kiosk-central", message, status)
 
 
 def open_existing(db_path: str):
     """The central database, checked; a missing, damaged, foreign or newer one ends the command with one line."""
-    click.get_current_context().meta["central.db"] = db_path
+    note_db(db_path)
     return store.open_db(db_path)
 
 
-class CentralGroup(click.Group):
-    """Turns any `KioskError`, and any storage error, into a one-line message and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KioskError as exc:
-            fail(str(exc))
-        except sqlite3.Error as exc:
-            fail(f"{ctx.meta.get('central.db', 'the database')}: {describe(exc)}")
+class CentralGroup(CommandLine):
+    prog = "kiosk-central"
 
 
 @click.group(cls=CentralGroup)
@@ -70,7 +60,7 @@ def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
-    click.get_current_context().meta["central.db"] = db_path
+    note_db(db_path)
     app = create_app(db_path)
     # Access logs would show request lines only; tokens travel in headers and
     # are never logged.
@@ -97,7 +87,7 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def add_librarian(name, db_path, password_stdin):
     """Add a librarian account, or set a new password (which ends the old sessions)."""
-    from sync.server.pages import hash_password
+    from sync.server.auth import hash_password
 
     db = open_existing(db_path)
     if not name.strip() or len(name) > 64:
@@ -142,7 +132,7 @@ def forget(db_path, before):
 @DB
 def init(db_path):
     """Create the central store's database (safe to run again on it; refuses any other file)."""
-    click.get_current_context().meta["central.db"] = db_path
+    note_db(db_path)
     db = store.init_db(db_path)
     click.echo(f"{db_path}: central store ready (epoch {store.epoch(db)})")
 
@@ -154,7 +144,7 @@ def init(db_path):
               help="With a folder: keep only the newest KEEP dated backups there.")
 def backup(db_path, to, keep):
     """Copy the database to TO (a new file, or a folder for central-DATE-TIME.db); safe while serving."""
-    click.get_current_context().meta["central.db"] = db_path
+    note_db(db_path)
     click.echo(f"{store.backup(db_path, to, keep)}: backup of {db_path}")
 
 
@@ -163,7 +153,7 @@ def backup(db_path, to, keep):
 @click.argument("backup_path", metavar="BACKUP", type=click.Path(dir_okay=False))
 def restore(db_path, backup_path):
     """Put BACKUP in place as the database, under a new epoch (stop the service first); the old one is kept aside."""
-    click.get_current_context().meta["central.db"] = db_path
+    note_db(db_path)
     facts = store.restore(db_path, backup_path)
     click.echo(f"{db_path}: restored from {backup_path}, epoch {facts['epoch']}, {facts['records']} records"
                + (f"; the database it replaced is kept as {facts['kept']}" if facts["kept"] else ""))

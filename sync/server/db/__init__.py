@@ -15,7 +15,7 @@ from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
     set_status, uids_in_use,
 )
-from sync.server.db.kiosks import add_kiosk, hello, kiosk_for_token, kiosk_records, kiosks
+from sync.server.db.kiosks import add_kiosk, hello, kiosk_for_token, kiosk_records, kiosks, round_facts
 from sync.server.db.privacy import forget_returned
 from sync.server.db.pull import changes
 from sync.server.db.push import push, remerge_item
@@ -29,7 +29,7 @@ from sync.server.db.schema import (
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
-    "backup", "restore", "hello", "kiosk_records", "epoch", "init_db",
+    "backup", "restore", "hello", "kiosk_records", "round_facts", "epoch", "init_db",
     "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "save_items", "save_patrons", "save_rules",
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from kiosk.domain.records import RECORD_FIELDS
 from sync.server.db.schema import CentralError, epoch, iso, utc_now
 
@@ -19,8 +20,8 @@ def _hash(token: str) -> str:
 
 def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False) -> str:
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
-    if not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id):
-        raise CentralError(f"kiosk id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if not is_kiosk_id(kiosk_id):
+        raise CentralError(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()
@@ -70,13 +71,19 @@ def note_contact(db, kiosk_id: str, body: dict, now: datetime) -> float:
     return offset
 
 
+def round_facts(db, kiosk_id: str) -> dict:
+    """What a kiosk compares every round: this database's epoch and the highest seq it holds of the kiosk."""
+    acked = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
+    return {"epoch": epoch(db), "acked_seq": acked}
+
+
 def hello(db, kiosk_id: str, body: dict, now: Optional[datetime] = None) -> dict:
     """A kiosk's round begins here: its health noted; the store's epoch and what it acknowledged answered."""
     now = now or utc_now()
     with db.atomic():
         offset = note_contact(db, kiosk_id, body, now)
-        acked = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
-    return {"epoch": epoch(db), "acked_seq": acked, "server_time": iso(now), "clock_offset": round(offset, 3)}
+        facts = round_facts(db, kiosk_id)
+    return {**facts, "server_time": iso(now), "clock_offset": round(offset, 3)}
 
 
 def kiosk_records(db, kiosk_id: str, after: int, limit: int) -> dict:
@@ -88,5 +95,4 @@ def kiosk_records(db, kiosk_id: str, after: int, limit: int) -> dict:
         row["details"] = json.loads(row["details"] or "{}")
         row["trusted"], row["flagged"] = bool(row["trusted"]), bool(row["flagged"])
         records.append(row)
-    acked = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
-    return {"epoch": epoch(db), "acked_seq": acked, "records": records[:limit], "more": len(records) > limit}
+    return {**round_facts(db, kiosk_id), "records": records[:limit], "more": len(records) > limit}

@@ -1,0 +1,57 @@
+"""Logging in and out: a session cookie that expires, CSRF double submit before there is a session."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from sync.server import db as store
+from sync.server.auth import COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, sid_hash
+from sync.server.pages.common import TEMPLATES, Pages
+
+
+def routes(ctx: Pages) -> APIRouter:
+    """This subject's pages."""
+    pages = APIRouter(include_in_schema=False)
+    checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
+
+    @pages.get("/login")
+    def login_form(request: Request, failed: int = 0):
+        # Before there is a session, the form's token is checked against a
+        # cookie of its own (double submit), so no other site can log a
+        # browser in under someone else's account.
+        token = secrets.token_urlsafe(24)
+        response = TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed, "who": None, "csrf": token})
+        response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.post("/login")
+    def login(request: Request, name: str = Form(...), password: str = Form(...), csrf: str = Form("")):
+        db = get_db()
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(csrf, expected):
+            return RedirectResponse("/login", status_code=303)
+        if not check_password(password, store.librarian_hash(db, name)):
+            return RedirectResponse("/login?failed=1", status_code=303)
+        sid = secrets.token_urlsafe(32)
+        with write_lock:
+            store.start_session(db, sid_hash(sid), name, secrets.token_urlsafe(24),
+                                store.utc_now() + timedelta(hours=SESSION_HOURS))
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.post("/logout")
+    def logout(request: Request, csrf: str = Form("")):
+        checked(request, csrf)
+        with write_lock:
+            store.end_session(get_db(), sid_hash(request.cookies.get(COOKIE, "")))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    return pages
