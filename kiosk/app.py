@@ -22,25 +22,23 @@ from typing import Any, Callable
 from kiosk import store
 from kiosk.clock import UntrustedSpell
 from kiosk.config import Config
+from kiosk.core.durable import describe
+from kiosk.domain import find
 from kiosk.domain.errors import BadUid
 from kiosk.domain.events import (
-    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, Show, Sound, StatusUpdate,
-    SyncNow, Tap, Tick, Unlock,
+    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, ShowcaseUpdate, Show, Sound,
+    StatusUpdate, SyncNow, Tap, Tick, Type, Unlock,
 )
 from kiosk.domain.machine import MachineConfig, initial_state, step
 from kiosk.domain.model import normalize_uid
-from kiosk.core.durable import describe
 from kiosk.domain.view import Message, N_, View
+from kiosk.i18n import render, translator
 from kiosk.outoforder import Behind, OutOfOrder
+from kiosk.store import reading, showcase
 
 log = logging.getLogger("kiosk")
 
 STATUS_EVERY = 5.0  # seconds between refreshes of the pending count and sync mark
-
-
-def english(language: str) -> Callable[[str], str]:
-    """The default translator: the templates are English already."""
-    return lambda text: text
 
 
 class Kiosk:
@@ -57,7 +55,7 @@ class Kiosk:
     """
 
     def __init__(self, db, config: Config, clock, *, lights=None, sounder=None, lock=None, screen=None,
-                 translate: Callable[[str], Callable[[str], str]] = english,
+                 translate: Callable[[str], Callable[[str], str]] = translator,
                  on_sync: Callable[[], None] | None = None, on_exit: Callable[[], None] | None = None,
                  reopen: Callable[[], Any] | None = None, on_storage: Callable[[str | None], None] | None = None,
                  fault: str | None = None):
@@ -70,7 +68,7 @@ class Kiosk:
         self.translate = translate
         self.on_sync, self.on_exit = on_sync, on_exit
         self.kiosk_id = config.kiosk.id
-        self._rules: str | None = None
+        self._pulled: tuple = (None, None)
         self.machine = MachineConfig.from_config(config)
         if fault is None:
             try:
@@ -80,6 +78,7 @@ class Kiosk:
         now = self.now()
         self.state = initial_state(self.machine, now)
         self._status_at: datetime | None = None
+        self._slides_stale = True
         if fault is not None:
             self.out_of_order.begin(fault, now, None, None)
         else:
@@ -88,13 +87,14 @@ class Kiosk:
             self.screen.show(self.view)
 
     def adopt(self) -> None:
-        """Take the kiosk's identity and rules from its database (at the start, and when it comes back)."""
+        """Take the kiosk's identity, rules and catalog names from its database (at the start, and when it
+        comes back after a storage fault)."""
         held = store.get_meta(self.db, "kiosk_id")
         self.kiosk_id = held or self.config.kiosk.id
         if held is None:
             store.set_meta(self.db, kiosk_id=self.kiosk_id)
-        self._rules = store.rules_text(self.db)
-        self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy))
+        self._pulled = self._pulled_version()
+        self.machine = self._machine_config()
 
     @property
     def view(self) -> View:
@@ -131,11 +131,20 @@ class Kiosk:
     def _tap(self, uid: str, now: datetime, input_line: str | None) -> dict | None:
         patron = store.patron_by_uid(self.db, uid)
         if patron is not None:
-            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id))
+            progress = reading.progress(self.db, self.kiosk_id, patron, self.machine.policy, now,
+                                        cabinet=self.machine.role == "cabinet")
+            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id), progress=progress)
         else:
             item = store.item_by_uid(self.db, uid)
-            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None,
+                        also=self._also(item))
         return self.handle(event, now, input_line or f"tap {uid}")
+
+    def _also(self, item) -> tuple:
+        """What readers of `item` also read, here: only worth looking up for a checkout in a session."""
+        if item is None or self.state.mode != "session":
+            return ()
+        return reading.recommended(self.db, item.id, self.machine.home)
 
     def scan(self, barcode: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
         """A barcode from the scanner: only ever an item."""
@@ -147,26 +156,37 @@ class Kiosk:
 
         def scanned():
             item = store.item_by_barcode(self.db, barcode)
-            event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+            event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None,
+                         also=self._also(item))
             return self.handle(event, now, input_line or f"scan {barcode}")
 
         return self.out_of_order.guard(now, input_line or f"scan {barcode}", scanned)
 
     def press(self, button: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
-        return self._event(Press(button), now, input_line or f"press {button}")
+        return self._event(lambda: Press(button), now, input_line or f"press {button}")
+
+    def type(self, text: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
+        """Keys typed into Find a book (`find.BACKSPACE` takes one away): the search runs on the local catalog."""
+        def typed():
+            query = find.next_query(self.state.query, text)
+            found = showcase.search(self.db, query, self.machine.homes) if self.state.mode == "find" else ()
+            return Type(text, query, found)
+
+        return self._event(typed, now, input_line or f"type {text}")
 
     def reader_fault(self, detail: str = "", now=None, input_line=None) -> dict | None:
-        return self._event(ReaderFault(detail), now, input_line or "reader fail")
+        return self._event(lambda: ReaderFault(detail), now, input_line or "reader fail")
 
     def reader_ok(self, now=None, input_line=None) -> dict | None:
-        return self._event(ReaderOk(), now, input_line or "reader ok")
+        return self._event(ReaderOk, now, input_line or "reader ok")
 
     def door(self, is_open: bool, now=None, input_line=None) -> dict | None:
-        return self._event(Door(is_open), now, input_line or ("door open" if is_open else "door close"))
+        return self._event(lambda: Door(is_open), now, input_line or ("door open" if is_open else "door close"))
 
-    def _event(self, event, now: datetime | None, input_line: str) -> dict | None:
+    def _event(self, make: Callable[[], Any], now: datetime | None, input_line: str) -> dict | None:
+        """Handle the event `make()` gives, unless the kiosk is out of order."""
         now = now or self.now()
-        return self.out_of_order.guard(now, input_line, lambda: self.handle(event, now, input_line))
+        return self.out_of_order.guard(now, input_line, lambda: self.handle(make(), now, input_line))
 
     def tick(self, now: datetime | None = None, input_line: str = "tick") -> list[dict]:
         """The clock moved on: timeouts, and now and then the status mark. Every outcome of the tick, in order
@@ -184,8 +204,16 @@ class Kiosk:
 
         return self.out_of_order.guard(now, input_line, ticked, quiet=True) or []
 
+    def _pulled_version(self) -> tuple:
+        """What changes when the sync process applied a page: the rules and the pull cursor."""
+        return store.rules_text(self.db), store.get_meta(self.db, "pull_cursor")
+
+    def _machine_config(self) -> MachineConfig:
+        return MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy),
+                                         homes=reading.homes(self.db))
+
     def refresh_status(self, now: datetime) -> None:
-        """Pending records, last sync and clock trust, for the idle mark; new rules from a sync.
+        """Pending records, last sync and clock trust, for the idle mark; new rules and showcase from a sync.
 
         A log that ends before what the central store holds of it (the sync
         process found out) puts the kiosk out of order: numbering on would
@@ -196,11 +224,16 @@ class Kiosk:
         if behind:
             raise Behind(f"its database holds records only up to #{behind[0]}, the central store up to "
                          f"#{behind[1]}: rebuild it with kiosk restore")
-        rules = store.rules_text(self.db)
-        if rules != self._rules:
-            # The sync process pulled new rules: they apply from the next tap.
-            self._rules = rules
-            self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy))
+        pulled = self._pulled_version()
+        if pulled != self._pulled:
+            # The sync process pulled changes: new rules apply from the next tap, new slides at idle.
+            self._pulled = pulled
+            self.machine = self._machine_config()
+            self._slides_stale = True
+        if self._slides_stale and self.state.mode == "idle":
+            self._slides_stale = False
+            slides = showcase.slides(self.db, self.kiosk_id, self.machine.home, self.machine.policy, now)
+            self.handle(ShowcaseUpdate(slides), now, None)
         event = StatusUpdate(
             online=store.get_meta(self.db, "online") == "1",
             pending=store.pending_count(self.db),
@@ -235,6 +268,8 @@ class Kiosk:
             attempted = next((e.kind for e in effects if isinstance(e, Outcome)), None)
             refused = self.out_of_order.begin(describe(exc), now, input_line, attempted)
             return [refused] if refused else []
+        if any(r.kind == "checkout" for r in records):
+            self._slides_stale = True  # the class's progress moved on
         # Only now, with the records on disk, does anything reach the patron.
         self.state = state
         led = sound = None
@@ -282,8 +317,11 @@ class Kiosk:
             "led": led,
             "sound": sound,
             "unlock": unlocked[0] if unlocked else None,
-            "message": outcome.message.render(self.translate(state.language)),
+            "message": render(outcome.message, state.language, self.translate),
+            "message_en": render(outcome.message, "en", self.translate),
             "language": state.language,
+            "progress": outcome.progress.as_json() if outcome.progress else None,
+            "also": [book.title for book in outcome.also],
         }
 
     def _plain(self, input_line: str, kind: str, reason: str, message: Message, **shown) -> dict:
@@ -292,10 +330,10 @@ class Kiosk:
             "input": input_line, "at": self.now().isoformat(timespec="seconds"),
             "screen": self.view.screen, "outcome": kind, "reason": reason, "patron": None, "item": None,
             "due": None, "record": None, "records": [], "flagged": False, "led": None, "sound": None,
-            "unlock": None, "message": message.render(self.translate(self.state.language)),
-            "language": self.state.language, **shown,
+            "unlock": None, "message": render(message, self.state.language, self.translate),
+            "message_en": render(message, "en", self.translate), "language": self.state.language, "progress": None,
+            "also": [], **shown,
         }
-
 
 
 def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: str = "script") -> None:
@@ -330,6 +368,8 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
             outcomes.append(kiosk.scan(command.arg, kiosk.now(), line))
         elif command.verb == "press":
             outcomes.append(kiosk.press(command.arg, kiosk.now(), line))
+        elif command.verb == "type":
+            outcomes.append(kiosk.type(command.arg, kiosk.now(), line))
         elif command.verb == "reader":
             outcomes.append(kiosk.reader_fault("script", kiosk.now(), line) if command.arg == "fail"
                             else kiosk.reader_ok(kiosk.now(), line))

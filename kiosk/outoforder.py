@@ -21,7 +21,8 @@ from typing import Any, Callable
 from kiosk import store
 from kiosk.core.durable import describe
 from kiosk.domain.errors import KioskError
-from kiosk.domain.machine import IDLE_TEXT, initial_state
+from kiosk.domain.machine import initial_state
+from kiosk.domain.texts import IDLE_TEXT
 from kiosk.domain.view import Message, N_, View
 
 log = logging.getLogger("kiosk")
@@ -85,12 +86,12 @@ class OutOfOrder:
         if kiosk.lights is not None:
             kiosk.lights.show("fault")
         if kiosk.sounder is not None and input_line is not None:
-            kiosk.sounder.play("error")
+            kiosk.sounder.play("librarian")
         if kiosk.screen is not None:
             kiosk.screen.show(self.view)
         if input_line is None:
             return None
-        return kiosk._plain(input_line, "not_done", "storage", message, led="fault", sound="error")
+        return kiosk._plain(input_line, "not_done", "storage", message, led="fault", sound="librarian")
 
     def retry(self, now: datetime, input_line: str) -> dict | None:
         """Every RETRY_SECONDS: a fresh connection and a durable write; back to idle if both succeed."""

@@ -27,10 +27,10 @@ def free_port() -> int:
 class CentralServer:
     """`kiosk-central serve` in-process: start(), .url, stop()."""
 
-    def __init__(self, db_path, port: int | None = None, **ssl):
+    def __init__(self, db_path, port: int | None = None, clock=None, **ssl):
         self.db_path = str(db_path)
         self.port = port or free_port()
-        self.app = create_app(self.db_path)
+        self.app = create_app(self.db_path, **({"clock": clock} if clock else {}))
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                                     log_level="warning", **ssl))
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -54,7 +54,7 @@ tap 0A0B0C0D
     first, second = [o for o in lines if o["outcome"] == "checkout"]
     assert first["due"] == "2026-12-04"
     assert second["due"] == "2026-12-04"  # 14 days from the floor (20 Nov), never "1970-01-15"
-    assert second["message"] == "Borrowed: Matilda. Please return it by 2026-12-04."
+    assert "4 Dec" in second["message_en"]
     back = lines[-1]
     assert back["outcome"] == "session_start" and back["reason"] is None  # not refused as 20,000 days late
     records = [json.loads(line) for line in run("log", "--db", db_path).stdout.splitlines()]

@@ -264,7 +264,7 @@ def test_the_out_of_order_screen_says_both_things_in_both_languages_at_every_siz
 
     from kiosk.config import parse_config
     from kiosk.i18n import translator
-    from kiosk.screen import SIZES, Screen, find_cjk_font, overflowing
+    from kiosk.screen import SIZES, Screen, find_cjk_font
 
     pygame.display.init()
     pygame.font.init()
@@ -283,4 +283,4 @@ def test_the_out_of_order_screen_says_both_things_in_both_languages_at_every_siz
             drawn = " | ".join(b.text for b in screen.boxes)
             assert book_not_borrowed in drawn and translator(language)(
                 "This kiosk is out of order. Please see the librarian.") in drawn
-            assert overflowing(screen.boxes, surface.get_rect()) == [], (language, width)
+            assert screen.problems() == [], (language, width)

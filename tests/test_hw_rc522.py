@@ -31,7 +31,7 @@ class Events:
         reader.when_fault = lambda detail: self.q.put(("fault", detail))
         reader.when_ok = lambda: self.q.put(("ok", None))
 
-    def next(self, timeout=2.0):
+    def next(self, timeout=10.0):  # a bound for a loaded machine; an event that comes returns at once
         try:
             return self.q.get(timeout=timeout)
         except queue.Empty:

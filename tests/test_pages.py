@@ -151,7 +151,7 @@ def test_the_rules_editor_saves_valid_rules_for_the_kiosks_and_refuses_bad_ones(
     form = client.get("/rules")
     token = csrf_of(form.text)
     data = {"csrf": token, "block_overdue_days": "10", "closed_weekdays": ["sat", "sun"],
-            "holidays": "2026-12-25\n2027-01-01"}
+            "holidays": "2026-12-25\n2027-01-01", "term_goal": "15", "class_month_goal": "2"}
     for ptype in ("student", "teacher", "volunteer", "librarian"):
         data.update({f"{ptype}.loan_days": "21" if ptype == "student" else "30", f"{ptype}.max_loans": "4",
                      f"{ptype}.renewals": "2"})

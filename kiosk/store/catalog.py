@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiosk.core import pinyin
 from kiosk.domain.model import Item, Patron
 
 
@@ -12,7 +13,8 @@ def patron_row(p: Patron) -> dict:
 
 def item_row(i: Item) -> dict:
     return {"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number,
-            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status}
+            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status,
+            "initials": pinyin.initials(i.title, i.author)}
 
 
 def uids_in_use(db, table: str) -> dict[str, str]:

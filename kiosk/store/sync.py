@@ -19,7 +19,7 @@ CHUNK = 200  # rows of a page of changes applied per transaction
 
 LOCAL_COLUMNS = {
     "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
-    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status"),
+    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status", "initials"),
 }
 
 
@@ -67,8 +67,8 @@ def apply_page(db, kiosk_id: str, page: dict, cursor: str, chunk: int = CHUNK) -
 
     The central store is the truth for patrons, items and rules. For loans it
     is the truth too, except for items touched by this kiosk's records it has
-    not acknowledged yet: the next push and pull settle those. The rules and
-    the new cursor go with the last chunk: a page cut short (a kill between
+    not acknowledged yet: the next push and pull settle those. The rules, the
+    reading tables and the new cursor go with the last chunk: a page cut short (a kill between
     chunks) is asked for and applied again from its start, which changes
     nothing more, since every row carries the store's latest state of it.
     Yields the number of rows applied so far.
@@ -79,13 +79,20 @@ def apply_page(db, kiosk_id: str, page: dict, cursor: str, chunk: int = CHUNK) -
         with write_transaction(db):
             _apply_rows(db, kiosk_id, part)
             if number == len(chunks):
-                if page.get("rules"):
-                    from kiosk.store import save_policy
+                from kiosk.store import reading, save_policy
 
+                if page.get("rules"):
                     save_policy(db, parse_policy(page["rules"], "(central rules)"))
+                reading.apply_pulled(db, page)  # reading counts, showcase, recommendations: few rows, kept whole
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
         done += len(part)
         yield done
+
+
+def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
+    """Apply a whole page of changes and its cursor, chunk after chunk, with no pause between (no sync running)."""
+    for _ in apply_page(db, kiosk_id, page, cursor):
+        pass
 
 
 def _apply_rows(db, kiosk_id: str, part: list[tuple[str, object]]) -> None:

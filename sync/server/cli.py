@@ -18,6 +18,7 @@ import click
 
 from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
 from kiosk.core.csvfile import csv_text, read_csv
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from sync.server import db as store
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
@@ -75,6 +76,8 @@ def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
 @click.option("--new-token", is_flag=True, help="Give an existing kiosk a new token (the old one stops working).")
 def add_kiosk(kiosk_id, db_path, name, new_token):
     """Register a kiosk; prints its token once (put it in the kiosk's [central] token)."""
+    if not is_kiosk_id(kiosk_id):  # said before the database is even looked at
+        fail(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     db = open_existing(db_path)
     token = store.add_kiosk(db, kiosk_id, name, replace=new_token)
     click.echo(token)

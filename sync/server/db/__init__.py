@@ -2,8 +2,8 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit` and `privacy` the statements of each subject; `backup` copies and
-restores the whole database. The names below are
+`audit`, `privacy` and `showcase` the statements of each subject; `backup`
+copies and restores the whole database. The names below are
 the package's whole surface, so callers write `db.push(...)` wherever the
 statement lives.
 """
@@ -26,6 +26,7 @@ from sync.server.db.reports import (
 from sync.server.db.schema import (
     CentralError, Conflict, epoch, init_db, iso, migrations, next_revs, open_db, utc_now,
 )
+from sync.server.db.showcase import refresh as refresh_showcase
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
@@ -34,5 +35,5 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now",
+    "migrations", "next_revs", "open_db", "utc_now", "refresh_showcase",
 ]
