@@ -96,7 +96,7 @@ def test_renewals_follow_the_kiosks_limit_and_a_new_due_date_uses_none():
 
 @pytest.fixture
 def db(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(encoding="utf-8"), "items.csv")
     return db

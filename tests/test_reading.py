@@ -14,7 +14,7 @@ TODAY = date(2026, 11, 23)
 
 
 def seeded(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
     store.add_kiosk(db, "door")
@@ -93,7 +93,7 @@ def test_the_goals_and_terms_set_in_the_rules_are_the_ones_the_pages_count_by(tm
     from kiosk.domain.policy import parse_policy
     from tests.test_pages import login
 
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     assert store.term_start(db, TODAY) == date(2026, 9, 1)  # no terms set: 1 September
     store.set_rules(db, parse_policy({"term_goal": 20, "class_month_goal": 3, "term_starts": ["2026-11-02"]}))
     assert store.term_start(db, TODAY) == date(2026, 11, 2)

@@ -52,7 +52,7 @@ def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
     path = folder / "central.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-    db = central_db.open_db(path)
+    db = central_db.init_db(path)
     central_db.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     central_db.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
     token = central_db.add_kiosk(db, "demo-door", "Library door")
@@ -110,8 +110,7 @@ def main() -> None:
         config_path = write_config(folder, url, token)
         config = load_config(config_path)
         db_path = folder / "kiosk.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        store.remove_db(db_path)  # the demo starts over on purpose
         db = store.init_db(db_path, "demo-door")
         SyncClient(db, config).run_once()  # the catalog comes from the central store
         print(f"Central store at {url} (its database: {folder / 'central.db'}); "

@@ -29,8 +29,8 @@ def current_loans(db, today: date) -> list[dict]:
 
 def log_records(db, limit: Optional[int] = None) -> Iterable[dict]:
     """The merged log in merge order."""
-    sql = ("SELECT kiosk_id, seq, kind, at, corrected_at, trusted, patron_id, item_id, details, flagged"
-           " FROM log ORDER BY corrected_at, kiosk_id, seq")
+    sql = ("SELECT kiosk_id, seq, kind, at, corrected_at, trusted, patron_id, item_id, details, corrected_due,"
+           " flagged FROM log ORDER BY corrected_at, kiosk_id, seq")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     for row in db.query(sql):
@@ -78,7 +78,8 @@ def browse_log(db, filters: dict, before: Optional[tuple] = None, limit: int = 5
         where.append("(log.corrected_at, log.kiosk_id, log.seq) < (?, ?, ?)")
         params += list(before)
     sql = ("SELECT log.kiosk_id, log.seq, log.kind, log.corrected_at, log.trusted, log.patron_id,"
-           " patrons.name AS patron_name, log.class_name, log.item_id, items.title, log.details, log.flagged,"
+           " patrons.name AS patron_name, log.class_name, log.item_id, items.title, log.details, log.corrected_due,"
+           " log.flagged,"
            " (SELECT reason FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id AND m.seq = log.seq) AS reason"
            " FROM log LEFT JOIN patrons ON patrons.id = log.patron_id LEFT JOIN items ON items.id = log.item_id"
            + (" WHERE " + " AND ".join(where) if where else "")
