@@ -55,8 +55,9 @@ class Kiosk:
         self.lights, self.sounder, self.lock, self.screen = lights, sounder, lock, screen
         self.translate = translate
         self.on_sync, self.on_exit = on_sync, on_exit
-        self._rules = store.rules_text(db)
-        self.machine = MachineConfig.from_config(config, policy=store.load_policy(db, config.policy))
+        self._rules = (store.rules_text(db), store.home_names(db))
+        self.machine = MachineConfig.from_config(config, policy=store.load_policy(db, config.policy),
+                                                 homes=self._rules[1])
         now = clock.now()
         self.state = initial_state(self.machine, now)
         self._status_at: datetime | None = None
@@ -120,13 +121,14 @@ class Kiosk:
         return self.handle_all(Tick(), now, input_line)
 
     def refresh_status(self, now: datetime) -> None:
-        """Pending records, last sync and clock trust, for the idle mark; new rules from a sync."""
+        """Pending records, last sync and clock trust, for the idle mark; new rules and home names from a sync."""
         self._status_at = now
-        rules = store.rules_text(self.db)
+        rules = (store.rules_text(self.db), store.home_names(self.db))
         if rules != self._rules:
-            # The sync process pulled new rules: they apply from the next tap.
+            # The sync process pulled new rules or names: they apply from the next tap.
             self._rules = rules
-            self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy))
+            self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy),
+                                                     homes=rules[1])
         event = StatusUpdate(
             online=store.get_meta(self.db, "online") == "1",
             pending=store.pending_count(self.db),

@@ -23,7 +23,7 @@ def gallery(tmp_path_factory):
 def test_every_screen_in_both_languages_and_three_sizes_was_drawn(gallery):
     assert len(gallery) == len(SCENES) * 2 * len(SIZES)
     screens = {item["view"].screen for item in gallery}
-    assert screens == {"idle", "result", "session", "summary", "staff", "help", "fault"}
+    assert screens == {"idle", "result", "session", "summary", "staff", "inventory", "receive", "help", "fault"}
 
 
 def test_no_text_overflows_its_box(gallery):

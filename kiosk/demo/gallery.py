@@ -38,9 +38,16 @@ SCENES = [
     ("unknown_tag", "A tag nobody knows", ["tap 04DEADBEEF0001"]),
     ("blocked", "A stopped card: told why, may still return", ["tap 2C3D4E5F"]),
     ("help", "Help", ["press help"]),
-    ("staff", "A volunteer's staff screen: inventory, sync, status, unknown tags",
-     ["tap 04DEADBEEF0001", "wait 5", "tap 5F607182", "press inventory", "tap 04334455667788"]),
+    ("staff", "A volunteer's staff screen: inventory, receive books, sync, status, unknown tags",
+     ["tap 04DEADBEEF0001", "wait 5", "tap 5F607182"]),
     ("librarian", "A librarian's staff screen: exit for maintenance", ["tap 60718293"]),
+    ("inventory", "A stocktake: the running count, and where a book of another shelf belongs",
+     ["tap 5F607182", "press inventory", "tap 04334455667788", "tap 04445566778899", "tap 0499AABBCCDDEE"]),
+    ("inventory_returned", "A stocktake finds a book on loan on the shelf: returned, and where it goes",
+     ["tap 04A1B2C3", "tap 0499AABBCCDDEE", "press done", "wait 5", "tap 5F607182", "press inventory",
+      "tap 04334455667788", "tap 0499AABBCCDDEE"]),
+    ("receive", "Receiving a class corner's books: each one now belongs here",
+     ["tap 5F607182", "press receive", "tap 0499AABBCCDDEE", "tap 048899AABBCCDD"]),
     ("fault", "The reader is not working", ["reader fail"]),
 ]
 

@@ -43,7 +43,7 @@ class Scan:
     loan: Loan | None = None
 
 
-Button = Literal["done", "help", "lang", "inventory", "sync", "exit", "back"]
+Button = Literal["done", "help", "lang", "inventory", "receive", "sync", "exit", "back"]
 BUTTONS: tuple[str, ...] = get_args(Button)
 # Buttons that may also be wired to a GPIO pin (`button_NAME` in the config's [hardware.pins]).
 HARDWARE_BUTTONS: tuple[str, ...] = ("done", "help", "lang")

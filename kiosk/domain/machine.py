@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from kiosk.domain import rules
+from kiosk.domain import rules, staff
 from kiosk.domain.events import (
     Door,
     Effect,
@@ -78,10 +78,15 @@ class MachineConfig:
     has_lock: bool = False
     lock_seconds: float = 5.0
     door_alarm_seconds: float = 60.0
+    homes: dict[str, str] = field(default_factory=dict)  # home id -> its name for people, from the central store
+
+    def home_name(self, home: str) -> str:
+        """The name people know a home by ("Class 3A"), or its id when the central store has not named it."""
+        return self.homes.get(home) or home
 
     @classmethod
-    def from_config(cls, config, policy: Policy | None = None) -> "MachineConfig":
-        """Build from a `kiosk.config.Config`; `policy` overrides its [policy]."""
+    def from_config(cls, config, policy: Policy | None = None, homes: dict[str, str] | None = None) -> "MachineConfig":
+        """Build from a `kiosk.config.Config`; `policy` overrides its [policy]; `homes` names the homes."""
         k, hw = config.kiosk, config.hardware
         return cls(
             kiosk_id=k.id,
@@ -97,6 +102,7 @@ class MachineConfig:
             has_lock=hw.has_lock,
             lock_seconds=hw.lock_seconds,
             door_alarm_seconds=hw.door_alarm_seconds,
+            homes=dict(homes or {}),
         )
 
 
@@ -114,8 +120,8 @@ class State:
     until: datetime | None = None
     last_uid: str | None = None
     last_uid_at: datetime | None = None
-    inventory: bool = False
-    inventory_count: int = 0
+    task: str | None = None  # the staff task under way: inventory or receive (kiosk.domain.staff)
+    counted: frozenset[str] = frozenset()  # item ids counted or received in that task
     unknown_tags: tuple[tuple[str, str], ...] = ()
     status: KioskStatus = field(default_factory=KioskStatus)
     door_open_since: datetime | None = None
@@ -173,16 +179,7 @@ def _render(config: MachineConfig, state: State, now: datetime, **fields) -> Sta
                 buttons=("lang",),
             )
     elif state.mode == "staff" and state.patron is not None:
-        base.update(
-            heading=Message(N_("Staff: {name}"), {"name": state.patron.name}),
-            patron_name=state.patron.name,
-            inventory=state.inventory,
-            inventory_count=state.inventory_count,
-            unknown_tags=state.unknown_tags,
-            buttons=("inventory", "sync", "done", "lang")
-            + (("exit",) if state.patron.type == "librarian" else ()),
-            can_exit=state.patron.type == "librarian",
-        )
+        base.update(staff.view_fields(config, state))
     elif state.mode == "help":
         base.update(heading=Message(N_("Help")), message=Message(HELP_TEXT), tone="info", buttons=("done", "lang"))
     elif state.mode == "fault":
@@ -270,8 +267,8 @@ def _card(config, state, patron: Patron, loans, now):
             patron=patron,
             loans=tuple(loans),
             touched=(),
-            inventory=False,
-            inventory_count=0,
+            task=None,
+            counted=frozenset(),
             last_activity=now,
             until=None,
         )
@@ -308,7 +305,7 @@ def _item(config, state, item: Item, loan: Loan | None, now):
     if state.mode == "session" and state.patron is not None:
         return _session_item(config, state, item, loan, now)
     if state.mode == "staff":
-        return _staff_item(config, state, item, loan, now)
+        return staff.item(config, state, item, loan, now, _render)
     return _return_at_idle(config, state, item, loan, now)
 
 
@@ -323,7 +320,8 @@ def _return_at_idle(config, state, item: Item, loan: Loan | None, now):
             details={"from_patron": loan.patron_id, "due": loan.due.isoformat()},
         )
         if elsewhere:
-            message = Message(N_("Returned: {title}. Please put it in {home}."), {"title": item.title, "home": item.home})
+            message = Message(N_("Returned: {title}. Please put it in {home}."),
+                              {"title": item.title, "home": config.home_name(item.home)})
         else:
             message = Message(N_("Returned: {title}. Thank you!"), {"title": item.title})
         state = _result(config, state, now, "ok", message)
@@ -336,7 +334,8 @@ def _return_at_idle(config, state, item: Item, loan: Loan | None, now):
         message = Message(N_("{title} is not on loan. Please give it to the librarian."), {"title": item.title})
         reason = "found_" + item.status
     elif elsewhere:
-        message = Message(N_("{title} is not on loan. It belongs in {home}."), {"title": item.title, "home": item.home})
+        message = Message(N_("{title} is not on loan. It belongs in {home}."),
+                          {"title": item.title, "home": config.home_name(item.home)})
         reason = "not_on_loan"
     else:
         message = Message(N_("{title} is not on loan. You can put it back on the shelf."), {"title": item.title})
@@ -422,22 +421,6 @@ def _refuse(config, state, item: Item, reason: str, now):
                    Outcome("refused", message, reason=reason, patron_id=patron.id, item_id=item.id)]
 
 
-def _staff_item(config, state, item: Item, loan: Loan | None, now):
-    state = replace(state, last_activity=now)
-    if state.inventory:
-        state = replace(state, inventory_count=state.inventory_count + 1)
-        record = Record("inventory", patron_id=state.patron.id, item_id=item.id,
-                        details={"home": item.home, "status": item.status, "on_loan": loan is not None})
-        message = Message(N_("Seen: {title}"), {"title": item.title})
-        state = _render(config, state, now, tone="ok", message=message)
-        return state, [record, Light("ok"), Sound("ok"), _shown(state),
-                       Outcome("staff", message, reason="inventory", item_id=item.id)]
-    status = "on_loan" if loan is not None else item.status
-    message = Message(N_("{title}: {status}, home {home}"), {"title": item.title, "status": status, "home": item.home})
-    state = _render(config, state, now, tone="info", message=message)
-    return state, [_shown(state), Outcome("info", message, reason="item_details", item_id=item.id)]
-
-
 def _unknown(config, state, now, details: dict, label: str):
     record = Record("unknown_tag", details=details)
     message = Message(N_("Please give this to the librarian"))
@@ -469,7 +452,7 @@ def _end_session(config, state, now, reason: str):
 
 def _idle(config, state, now) -> State:
     state = replace(state, mode="idle", patron=None, loans=(), touched=(), until=None,
-                    last_activity=None, inventory=False)
+                    last_activity=None, task=None, counted=frozenset())
     return _render(config, state, now)
 
 
@@ -489,6 +472,10 @@ def _press(config, state, button: str, now):
             state = replace(state, last_activity=now)
         return state, [_shown(state), Outcome("info", Message(N_("English")) if language == "en"
                                                else Message(N_("Chinese")), reason="language")]
+    if mode == "staff" and state.patron is not None:
+        handled = staff.press(config, state, button, now, _render)
+        if handled is not None:
+            return handled
     if button in ("done", "back"):
         if mode == "session":
             return _end_session(config, state, now, reason="done")
@@ -507,11 +494,6 @@ def _press(config, state, button: str, now):
         return state, [_shown(state), Outcome("info", Message(HELP_TEXT), reason="help")]
     if mode == "staff" and state.patron is not None:
         state = replace(state, last_activity=now)
-        if button == "inventory":
-            state = replace(state, inventory=not state.inventory, inventory_count=0)
-            text = N_("Inventory: tap every book on the shelf.") if state.inventory else N_("Inventory finished")
-            state = _render(config, state, now, tone="info", message=Message(text))
-            return state, [_shown(state), Outcome("staff", Message(text), reason="inventory")]
         if button == "sync":
             state = _render(config, state, now, tone="info", message=Message(N_("Syncing now")))
             return state, [SyncNow(), _shown(state), Outcome("staff", state.view.message, reason="sync")]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-SCREENS = ("idle", "result", "session", "summary", "staff", "help", "fault")
+SCREENS = ("idle", "result", "session", "summary", "staff", "inventory", "receive", "help", "fault")
 TONES = ("neutral", "ok", "error", "info")
 LANGUAGES = ("en", "zh_CN")  # the kiosk's languages, the first the default; gettext catalogs in kiosk/locale
 
@@ -28,6 +28,7 @@ BUTTON_LABELS = {
     "help": N_("Help"),
     "lang": N_("Language"),
     "inventory": N_("Inventory"),
+    "receive": N_("Receive"),
     "sync": N_("Sync now"),
     "exit": N_("Exit"),
     "back": N_("Back"),
@@ -91,8 +92,8 @@ class View:
     loans: tuple[LoanLine, ...] = ()
     allowance: int | None = None
     blocked: Message | None = None
-    inventory: bool = False
-    inventory_count: int = 0
+    shelf: str = ""  # inventory and receive: the name of the home counted or received for
+    counted: int = 0  # inventory and receive: books counted or received so far
     unknown_tags: tuple[tuple[str, str], ...] = ()  # (uid, ISO time)
     buttons: tuple[str, ...] = ()
     can_exit: bool = False

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -27,6 +28,7 @@ import pygame
 from kiosk.domain.errors import ConfigError
 from kiosk.i18n import translator  # noqa: F401  (re-exported: Kiosk(translate=translator))
 from kiosk.domain.view import BUTTON_LABELS, N_, View
+from kiosk.screen.tasks import draw_task
 
 SIZES = ((320, 240), (480, 320), (800, 480))
 
@@ -261,7 +263,8 @@ class Screen:
         body = pygame.Rect(L.pad, L.top + L.pad, L.width - 2 * L.pad,
                            L.height - L.top - L.buttons - 2 * L.pad - self._legend_height())
         {"idle": self._idle, "result": self._result, "session": self._session, "summary": self._summary,
-         "staff": self._staff, "help": self._help, "fault": self._fault}.get(v.screen, self._result)(body)
+         "staff": self._staff, "inventory": partial(draw_task, self), "receive": partial(draw_task, self),
+         "help": self._help, "fault": self._fault}.get(v.screen, self._result)(body)
         self._draw_legend()
         self._draw_buttons()
 
@@ -449,7 +452,6 @@ class Screen:
             top = band.bottom + self.layout.pad // 2
         s = v.status
         facts = [
-            self._t(N_("Inventory: {count} books seen")).format(count=v.inventory_count) if v.inventory else None,
             self._t(N_("Records waiting to sync: {count}")).format(count=s.pending),
             self._t(N_("Last sync: {when}")).format(when=s.last_sync or self._t(N_("never"))),
             self._t(N_("Clock: synced")) if s.clock_trusted else self._t(N_("Clock: not synced")),
@@ -461,7 +463,7 @@ class Screen:
             tags = ", ".join(uid for uid, _ in v.unknown_tags)
             facts.append(self._t(N_("Unknown tags: {tags}")).format(tags=tags))
         for fact in facts:
-            if fact is None or top + f.get_linesize() > box.bottom:
+            if top + f.get_linesize() > box.bottom:
                 continue
             used = self._put(fact, "small", pygame.Rect(box.left, top, box.width, f.get_linesize()))
             top = used.bottom

@@ -20,13 +20,11 @@ from kiosk.core.durable import open_durable
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Record
 from kiosk.domain.model import Item, Loan, Patron, Policy
+from kiosk.domain.records import LOG_COLUMNS
+from kiosk.store import shelf
+from kiosk.store.shelf import home_names  # noqa: F401  (the store's surface: the homes' names)
 
 migrations = Migrations("kiosk")
-
-LOG_COLUMNS = (
-    "kiosk_id", "seq", "kind", "at", "trusted", "boot_id", "monotonic",
-    "patron_id", "item_id", "details", "flagged",
-)
 
 
 @migrations(name="0001_tables")
@@ -58,6 +56,9 @@ def _tables(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX items_tag_uid ON items(tag_uid) WHERE tag_uid IS NOT NULL")
     db.execute("CREATE INDEX items_barcode ON items(barcode)")
     db.execute("CREATE INDEX loans_patron ON loans(patron_id)")
+
+
+migrations(name="0002_homes")(shelf.create_table)
 
 
 class StoreError(KioskError):
@@ -240,6 +241,8 @@ def _apply(db, kiosk_id: str, seq: int, record: Record, at: str) -> None:
             "UPDATE loans SET due = ?, renewals = ?, kiosk_id = ?, seq = ? WHERE item_id = ?",
             [record.details["due"], record.details.get("renewals", 1), kiosk_id, seq, record.item_id],
         )
+    elif record.kind in ("inventory", "rehome"):
+        shelf.apply_record(db, record)
 
 
 def _log_row(row: dict) -> dict:
@@ -357,9 +360,9 @@ def records_to_push(db, kiosk_id: str, limit: int) -> list[dict]:
 def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
     """Apply one page of the central store's changes and its cursor, in ONE transaction.
 
-    The central store is the truth for patrons, items and rules. For loans it
-    is the truth too, except for items touched by this kiosk's records it has
-    not acknowledged yet: the next push and pull settle those.
+    The central store is the truth for patrons, items, homes and rules (a book received here keeps its
+    new home until its record is pushed), and for loans, except for items touched by this kiosk's records
+    it has not acknowledged yet: the next push and pull settle those.
     """
     with db.atomic():
         pushed = int(get_meta(db, "pushed_seq", "0"))
@@ -370,7 +373,7 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
                                         ("items", "tag_uid", page.get("items") or [])):
             if not rows:
                 continue
-            columns = LOCAL_COLUMNS[table]
+            columns = tuple(db[table].columns_dict)  # this kiosk's columns; a field it does not keep is left out
             rows = [{c: row.get(c) for c in columns} for row in rows]
             # A UID that moved to another row: free it wherever it is first.
             for chunk in range(0, len(rows), 500):
@@ -380,6 +383,8 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
                 db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(ids))})"
                            + (f" OR {uid_column} IN ({','.join('?' * len(uids))})" if uids else ""), ids + uids)
             db[table].upsert_all(rows, pk="id")
+        shelf.save_homes(db, page.get("homes") or [])
+        shelf.reapply_unpushed(db, kiosk_id, pushed)
         for loan in page.get("loans") or []:
             if loan["item_id"] in unsettled:
                 continue
@@ -393,8 +398,3 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
             save_policy(db, parse_policy(page["rules"], "(central rules)"))
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
 
-
-LOCAL_COLUMNS = {
-    "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
-    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status"),
-}
