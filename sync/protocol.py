@@ -24,10 +24,11 @@ MAX_PAGE = 5000  # rows per page of changes that the central store gives at most
 PATRON_FIELDS = ("id", "name", "type", "class_name", "card_uid", "status", "expires")
 ITEM_FIELDS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
 LOAN_FIELDS = ("item_id", "patron_id", "due", "checked_out", "renewals")
-CHANGE_TABLES = ("patrons", "items", "loans", "loans_removed")
+HOME_FIELDS = ("id", "name")  # a home's id as items carry it, and its name for people
+CHANGE_TABLES = ("patrons", "items", "homes", "loans", "loans_removed")
 
 __all__ = ["API", "HEALTH_PATH", "CHANGES_PATH", "MAX_BATCH", "PAGE", "MAX_PAGE", "PATRON_FIELDS", "ITEM_FIELDS",
-           "LOAN_FIELDS", "CHANGE_TABLES", "RECORD_FIELDS", "RECORD_KINDS", "LOAN_KINDS", "records_path",
+           "LOAN_FIELDS", "HOME_FIELDS", "CHANGE_TABLES", "RECORD_FIELDS", "RECORD_KINDS", "LOAN_KINDS", "records_path",
            "push_body", "wire_record"]
 
 

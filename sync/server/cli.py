@@ -120,7 +120,7 @@ def forget(db_path, before):
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
 
 
-REPORTS = ("loans", "overdue", "log", "flagged")
+REPORTS = ("loans", "overdue", "log", "flagged", "stocktake", "homes")
 
 
 @main.command()
@@ -130,8 +130,10 @@ REPORTS = ("loans", "overdue", "log", "flagged")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day overdue days are counted to (default: today).")
-def report(name, db_path, as_json, as_csv, today):
-    """Reports: current loans, overdue loans, the merged log, flagged records."""
+@click.option("--home", default=None, help="stocktake: the home whose shelves were counted, like class-3a.")
+@click.option("--since", default=None, help="stocktake: the day from which counts are taken, like 2026-11-23.")
+def report(name, db_path, as_json, as_csv, today, home, since):
+    """Reports: current loans, overdue loans, the merged log, flagged records, a stocktake, the homes."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
     if not Path(db_path).exists():
@@ -144,15 +146,30 @@ def report(name, db_path, as_json, as_csv, today):
         rows = [r for r in store.current_loans(db, day) if r["days_overdue"] > 0]
     elif name == "log":
         rows = list(store.log_records(db))
-    else:
+    elif name == "flagged":
         rows = store.flagged(db)
+    elif name == "stocktake":
+        rows = stocktake_rows(db, home, since)
+    else:
+        rows = store.homes_report(db)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
     elif as_csv:
-        click.echo(csv_text(rows), nl=False)
+        columns = {"stocktake": store.REPORT_KEYS, "homes": store.HOME_REPORT_KEYS}.get(name)
+        click.echo(csv_text(rows, list(columns) if columns else None), nl=False)
     else:
         click.echo(table(rows) if rows else f"no {name}")
+
+
+def stocktake_rows(db, home: str | None, since: str | None) -> list[dict]:
+    """The stocktake report's rows (`store.REPORT_KEYS`) for `--home` counted since `--since`."""
+    if not home or not since:
+        fail("report stocktake needs --home (like class-3a) and --since (like 2026-11-23)")
+    day = store.parse_day(since)
+    if not store.known_home(db, home):
+        fail(f"--home {home!r}: no book belongs there and it has no name (see: kiosk-central report homes)")
+    return [{k: row[k] for k in store.REPORT_KEYS} for row in store.reconcile(db, home, day)]
 
 
 def width(text: str) -> int:

@@ -2,13 +2,20 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit` and `privacy` the statements of each subject. The names below are
+`audit`, `privacy`, `homes` and `stocktake` the statements of each subject. The names below are
 the package's whole surface, so callers write `db.push(...)` wherever the
 statement lives.
 """
 
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
 from sync.server.db.audit import audit, audit_now, register
+from sync.server.db.homes import (
+    HOME_REPORT_KEYS, corner_reading, create_rotation, home_history, home_names, homes_report, known_home,
+    packing_lists, parse_day, rotations, set_home,
+)
+from sync.server.db.stocktake import (
+    REPORT_KEYS, STATES, close_stocktake, reconcile, state_counts, still_missing, stocktakes,
+)
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
     set_status, uids_in_use,
@@ -29,5 +36,7 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now",
+    "migrations", "next_revs", "open_db", "utc_now", "HOME_REPORT_KEYS", "corner_reading", "create_rotation",
+    "home_history", "home_names", "homes_report", "known_home", "packing_lists", "parse_day", "rotations", "set_home",
+    "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "state_counts", "still_missing", "stocktakes",
 ]

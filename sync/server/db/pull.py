@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync.protocol import ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS
+from sync.protocol import HOME_FIELDS, ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS
 
 
 def changes(db, since: int, limit: int) -> dict:
@@ -13,6 +13,7 @@ def changes(db, since: int, limit: int) -> dict:
     queries = {
         "patrons": f"SELECT {', '.join(PATRON_FIELDS)}, rev FROM patrons WHERE rev > ? ORDER BY rev LIMIT ?",
         "items": f"SELECT {', '.join(ITEM_FIELDS)}, rev FROM items WHERE rev > ? ORDER BY rev LIMIT ?",
+        "homes": f"SELECT {', '.join(HOME_FIELDS)}, rev FROM homes WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans": f"SELECT {', '.join(LOAN_FIELDS)}, rev FROM loans WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans_removed": "SELECT item_id, rev FROM loans_removed WHERE rev > ? ORDER BY rev LIMIT ?",
         "rules": "SELECT key, value, rev FROM rules WHERE rev > ? ORDER BY rev LIMIT ?",
@@ -24,7 +25,7 @@ def changes(db, since: int, limit: int) -> dict:
     found.sort(key=lambda t: t[0])
     more = len(found) > limit
     found = found[:limit]
-    out: dict[str, Any] = {"patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None}
+    out: dict[str, Any] = {"patrons": [], "items": [], "homes": [], "loans": [], "loans_removed": [], "rules": None}
     for rev, table, row in found:
         row.pop("rev")
         if table == "loans_removed":

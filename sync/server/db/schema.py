@@ -89,6 +89,26 @@ def _reading_counts(db: sqlite_utils.Database) -> None:
                " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
 
 
+@migrations(name="stocktake_0001_homes_and_rotations")
+def _homes_and_rotations(db: sqlite_utils.Database) -> None:
+    # Homes' names for people (pulled by the kiosks); stocktakes closed with the books they marked lost;
+    # rotation plans of the book corners with each book's move and when the receiving kiosk saw it.
+    db.executescript("""
+    CREATE TABLE homes (id TEXT PRIMARY KEY, name TEXT NOT NULL, class_name TEXT, rev INTEGER NOT NULL);
+    CREATE INDEX homes_rev ON homes(rev);
+    CREATE INDEX items_home ON items(home);
+    CREATE TABLE stocktakes (id INTEGER PRIMARY KEY, home TEXT NOT NULL, since TEXT NOT NULL, closed_at TEXT NOT NULL,
+        closed_by TEXT NOT NULL, missing INTEGER NOT NULL);
+    CREATE TABLE stocktake_lost (stocktake_id INTEGER NOT NULL, item_id TEXT NOT NULL, found_at TEXT, found_by TEXT,
+        PRIMARY KEY (stocktake_id, item_id));
+    CREATE INDEX stocktake_lost_item ON stocktake_lost(item_id);
+    CREATE TABLE rotations (id INTEGER PRIMARY KEY, created TEXT NOT NULL, created_by TEXT NOT NULL, homes TEXT NOT NULL);
+    CREATE TABLE rotation_items (rotation_id INTEGER NOT NULL, item_id TEXT NOT NULL, from_home TEXT NOT NULL,
+        to_home TEXT NOT NULL, received_at TEXT, received_by TEXT, PRIMARY KEY (rotation_id, item_id));
+    CREATE INDEX rotation_items_item ON rotation_items(item_id);
+    """)
+
+
 class CentralError(KioskError):
     """The central store cannot do what was asked; the message says why."""
 
