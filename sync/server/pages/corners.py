@@ -28,7 +28,7 @@ def routes(ctx: Pages) -> APIRouter:
         return page(request, "homes.html", who, homes=store.homes_report(db), classes=classes, error=error, done=done)
 
     @pages.post("/homes")
-    def name_home(request: Request, home: str = Form(...), name: str = Form(...), class_name: str = Form(""),
+    def name_home(request: Request, home: str = Form(""), name: str = Form(""), class_name: str = Form(""),
                   csrf: str = Form("")):
         who = checked(request, csrf)
         try:
