@@ -121,7 +121,7 @@ def test_a_rotation_is_planned_and_its_packing_lists_printed(central):
     assert made.status_code == 303 and made.headers["location"] == "/rotations/1"
     packing = client.get("/rotations/1").text
     assert "From Class 3A to class-4b: 3 books" in html.unescape(packing)
-    assert "From class-4b to Class 3A: 1 books" in html.unescape(packing)
+    assert "From class-4b to Class 3A: 1 book" in html.unescape(packing)
     refused = client.post("/rotations", data={"step0": "class-3a", "csrf": csrf_of(page.text)}, follow_redirects=True)
     assert "two or more different homes" in refused.text
     history = client.get("/homes/class-3a/history").text

@@ -88,8 +88,8 @@ def routes(ctx: Pages) -> APIRouter:
         except KioskError as exc:
             query["error"] = str(exc)
         else:
-            query["done"] = (f"stocktake {number} closed: {marked} missing books marked lost; a kiosk that "
-                             "sees one puts it back in circulation")
+            query["done"] = (f"stocktake {number} closed: {marked} missing book{'s' if marked != 1 else ''} marked "
+                             "lost; a kiosk that sees one puts it back in circulation")
         return RedirectResponse("/stocktake?" + urlencode(query), status_code=303)
 
     return pages
