@@ -169,7 +169,7 @@ def stocktake_rows(db, home: str | None, since: str | None) -> list[dict]:
     day = store.parse_day(since)
     if not store.known_home(db, home):
         fail(f"--home {home!r}: no book belongs there and it has no name (see: kiosk-central report homes)")
-    return [{k: row[k] for k in store.REPORT_KEYS} for row in store.reconcile(db, home, day)]
+    return store.reconcile(db, home, day)
 
 
 def width(text: str) -> int:

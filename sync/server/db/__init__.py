@@ -10,11 +10,11 @@ statement lives.
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
 from sync.server.db.audit import audit, audit_now, register
 from sync.server.db.homes import (
-    HOME_REPORT_KEYS, corner_reading, create_rotation, home_history, home_names, homes_report, known_home,
+    HOME_REPORT_KEYS, corner_reading, create_rotation, home_history, home_names, homes_list, homes_report, known_home,
     packing_lists, parse_day, rotations, set_home,
 )
 from sync.server.db.stocktake import (
-    REPORT_KEYS, STATES, close_stocktake, reconcile, state_counts, still_missing, stocktakes,
+    REPORT_KEYS, STATES, close_stocktake, reconcile, still_missing, stocktake_lists, stocktakes,
 )
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
@@ -37,6 +37,6 @@ __all__ = [
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
     "migrations", "next_revs", "open_db", "utc_now", "HOME_REPORT_KEYS", "corner_reading", "create_rotation",
-    "home_history", "home_names", "homes_report", "known_home", "packing_lists", "parse_day", "rotations", "set_home",
-    "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "state_counts", "still_missing", "stocktakes",
+    "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists", "parse_day", "rotations", "set_home",
+    "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing", "stocktake_lists", "stocktakes",
 ]

@@ -47,6 +47,13 @@ def home_names(db) -> dict[str, str]:
     return dict(db.execute("SELECT id, name FROM homes ORDER BY id").fetchall())
 
 
+def homes_list(db) -> list[dict]:
+    """Every home (named, or named by an item) and its name, without counting its books."""
+    return list(db.query("SELECT h.home, COALESCE(homes.name, h.home) AS name FROM (SELECT DISTINCT home FROM items"
+                         " WHERE home IS NOT NULL AND home <> '' UNION SELECT id FROM homes) h"
+                         " LEFT JOIN homes ON homes.id = h.home ORDER BY h.home"))
+
+
 def homes_report(db) -> list[dict]:
     """Every home (named, or named by an item), its name, its books, how many are on loan and how many in."""
     rows = db.query(

@@ -72,7 +72,7 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
             db["log"].insert(row)
             stored += 1
             fresh.append(row)
-            if row["item_id"] and (row["kind"] in LOAN_KINDS or stocktake.may_close_loan(db, row)):
+            if row["item_id"] and (row["kind"] in LOAN_KINDS or stocktake.store_count(db, kiosk_id, row)):
                 touched.add(row["item_id"])
         # A book found again is back in circulation before its loans are replayed.
         stocktake.restore_found(db, kiosk_id, fresh)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from typing import Iterable
-
 from kiosk.domain.records import SHELF_KINDS
 from sync.server.db.audit import audit
 from sync.server.db.homes import check_home_id
@@ -29,97 +28,117 @@ OUT_OF_CIRCULATION = ("repair", "withdrawn", "lost")
 CHUNK = 500  # ids per IN (...) list
 
 
-def may_close_loan(db, row: dict) -> bool:
-    """Whether a newly stored record of a book counted on a shelf needs its item's loans replayed.
+def store_count(db, kiosk_id: str, row: dict) -> bool:
+    """Keep a newly stored record of a book counted on a shelf; whether its item's loans need replaying.
 
-    Only when the kiosk closed a loan, or the central store holds one: a
+    They do when the kiosk closed a loan, or the central store holds one: a
     stocktake of thousands of books on the shelf changes nothing else.
     """
     if row["kind"] not in SHELF_KINDS:
         return False
-    if json.loads(row["details"] or "{}").get("on_loan"):
+    details = json.loads(row["details"] or "{}")
+    if details.get("shelf"):  # counted before shelves were recorded: no home to count it for
+        db.execute("INSERT INTO shelf_counts (kiosk_id, seq, item_id, shelf, corrected_at, on_loan, unavailable)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [kiosk_id, row["seq"], row["item_id"], details["shelf"], row["corrected_at"],
+                    int(bool(details.get("on_loan"))), int(details.get("status") in OUT_OF_CIRCULATION)])
+    if details.get("on_loan"):
         return True
     return db.execute("SELECT 1 FROM loans WHERE item_id = ?", [row["item_id"]]).fetchone() is not None
 
 
 def _sightings(db, home: str, since: str) -> tuple[dict, dict]:
-    """The first count of each book on this home's shelf, and at any other shelf, since `since`."""
+    """The first count of each book on `home`'s shelves, and on any other, since `since`.
+
+    Each is [time, kiosk, on loan, out of circulation]: on loan when any count
+    found it so (the kiosk knew, or the merge closed a loan with it).
+    """
     closed = {tuple(r) for r in db.execute("SELECT kiosk_id, seq FROM merge_flags WHERE reason = 'seen_in_stocktake'")}
-    here: dict[str, dict] = {}
-    elsewhere: dict[str, dict] = {}
-    for kiosk_id, seq, item_id, at, text in db.execute(
-            "SELECT kiosk_id, seq, item_id, corrected_at, details FROM log WHERE kind = 'inventory'"
-            " AND corrected_at >= ? ORDER BY corrected_at, kiosk_id, seq", [since]).fetchall():
-        details = json.loads(text or "{}")
-        shelf = details.get("shelf")
-        if not shelf or not item_id:
-            continue  # counted before shelves were recorded: no home to count it for
-        found = (here if shelf == home else elsewhere).setdefault(
-            item_id, {"kiosk": kiosk_id, "seen_at": at, "on_loan": False, "unavailable": False})
-        found["on_loan"] |= bool(details.get("on_loan")) or (kiosk_id, seq) in closed
-        found["unavailable"] |= details.get("status") in OUT_OF_CIRCULATION
+    here: dict[str, list] = {}
+    elsewhere: dict[str, list] = {}
+    # In index order, unsorted: the first count is found by comparing, cheaper than sorting 20,000 rows.
+    for kiosk_id, seq, item_id, shelf, at, on_loan, unavailable in db.execute(
+            "SELECT kiosk_id, seq, item_id, shelf, corrected_at, on_loan, unavailable FROM shelf_counts"
+            " WHERE corrected_at >= ?", [since]):
+        counts = here if shelf == home else elsewhere
+        found = counts.get(item_id)
+        if found is None:
+            counts[item_id] = [at, kiosk_id, bool(on_loan) or (kiosk_id, seq) in closed, bool(unavailable)]
+            continue
+        if (at, kiosk_id) < (found[0], found[1]):
+            found[0], found[1] = at, kiosk_id
+        found[2] = found[2] or bool(on_loan) or (kiosk_id, seq) in closed
+        found[3] = found[3] or bool(unavailable)
     return here, elsewhere
 
 
-def _items(db, home: str, others: Iterable[str]) -> dict[str, dict]:
-    """The books of `home` and the books `others`, with their loans."""
-    sql = ("SELECT items.id, items.title, items.call_number, items.home, items.status,"
-           " loans.item_id IS NOT NULL AS on_loan FROM items LEFT JOIN loans ON loans.item_id = items.id WHERE ")
-    found = {r["id"]: r for r in db.query(sql + "items.home = ?", [home])}
-    others = [i for i in others if i not in found]
+def _books(db, home: str, counted_here: Iterable[str]) -> list[tuple]:
+    """(id, title, call_number, home, status) of the home's books in shelf order, then of the other books
+    counted on its shelves."""
+    columns = "SELECT id, title, call_number, home, status FROM items WHERE "
+    books = db.execute(columns + "home = ? ORDER BY call_number, id", [home]).fetchall()
+    ours = {book[0] for book in books}
+    others = sorted(set(counted_here) - ours)
     for start in range(0, len(others), CHUNK):
         part = others[start:start + CHUNK]
-        found.update((r["id"], r) for r in db.query(sql + f"items.id IN ({', '.join('?' * len(part))})", part))
-    return found
+        books += db.execute(columns + f"id IN ({', '.join('?' * len(part))})", part).fetchall()
+    return books
 
 
-def _state(home: str, item: dict, here: dict | None, elsewhere: dict | None) -> tuple[str, dict | None] | None:
+def _state(home: str, book: tuple, on_loan: bool, here: list | None, elsewhere: list | None):
     """A book's state in the stocktake of `home` and the count it rests on; None when it has no row."""
+    belongs, status = book[3], book[4]
     if here is not None:
-        if here["unavailable"] or item["status"] in OUT_OF_CIRCULATION:
+        if here[3] or status in OUT_OF_CIRCULATION:
             return "unavailable_seen", here
-        if here["on_loan"]:
+        if here[2]:
             return "on_loan_seen", here
-        return ("seen" if item["home"] == home else "misplaced"), here
-    if item["home"] != home:
+        return ("seen" if belongs == home else "misplaced"), here
+    if belongs != home:
         return None
     if elsewhere is not None:
         return "seen_elsewhere", elsewhere
-    if item["on_loan"] or item["status"] != "available":
+    if on_loan or status != "available":
         return None  # with a student, or out of circulation: not expected on the shelf
     return "missing", None
 
 
-def reconcile(db, home: str, since: str) -> list[dict]:
-    """Every book of the stocktake of `home` counted since `since` (a date or time), in `STATES` order.
-
-    Rows have `REPORT_KEYS` and the book's `call_number`; `kiosk` and
-    `seen_at` are '' for a book not seen.
-    """
+def _classified(db, home: str, since: str) -> dict[str, list[tuple]]:
+    """Each state's books as (book, count) in shelf order: book (id, title, call_number, home, status),
+    count [time, kiosk, on loan, out of circulation] or None."""
     check_home_id(home)
-    with db.atomic():  # one snapshot of the log, the flags, the items and the loans
+    with db.atomic():  # one snapshot of the counts, the flags, the items and the loans
         here, elsewhere = _sightings(db, home, since)
-        items = _items(db, home, here)
-    rows = []
-    for item_id, item in items.items():
-        found = _state(home, item, here.get(item_id), elsewhere.get(item_id))
-        if found is None:
-            continue
-        state, seen = found
-        rows.append({"item": item_id, "title": item["title"] or "", "home": item["home"] or "", "state": state,
-                     "kiosk": seen["kiosk"] if seen else "", "seen_at": seen["seen_at"] if seen else "",
-                     "call_number": item["call_number"] or ""})
-    order = {state: n for n, state in enumerate(STATES)}
-    rows.sort(key=lambda r: (order[r["state"]], r["call_number"], r["item"]))
-    return rows
+        on_loan = {r[0] for r in db.execute("SELECT item_id FROM loans")}
+        books = _books(db, home, here)
+    by_state: dict[str, list[tuple]] = {state: [] for state in STATES}
+    for book in books:
+        found = _state(home, book, book[0] in on_loan, here.get(book[0]), elsewhere.get(book[0]))
+        if found is not None:
+            by_state[found[0]].append((book, found[1]))
+    for state in ("misplaced", "on_loan_seen", "unavailable_seen"):  # may mix the home's books and others'
+        by_state[state].sort(key=lambda pair: (pair[0][2] or "", pair[0][0]))
+    return by_state
 
 
-def state_counts(rows: list[dict]) -> dict[str, int]:
-    """How many books are in each state."""
-    out = {state: 0 for state in STATES}
-    for row in rows:
-        out[row["state"]] += 1
-    return out
+def _row(state: str, book: tuple, seen: list | None) -> dict:
+    return {"item": book[0], "title": book[1] or "", "home": book[3] or "", "state": state,
+            "kiosk": seen[1] if seen else "", "seen_at": seen[0] if seen else ""}
+
+
+def reconcile(db, home: str, since: str) -> list[dict]:
+    """Every book of the stocktake of `home` counted since `since` (a date or time): rows of `REPORT_KEYS`,
+    in `STATES` order and each state in shelf order; `kiosk` and `seen_at` are '' for a book not seen."""
+    by_state = _classified(db, home, since)
+    return [_row(state, book, seen) for state in STATES for book, seen in by_state[state]]
+
+
+def stocktake_lists(db, home: str, since: str, shown: int) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """For the page: how many books are in each state, and the first `shown` of each with their call numbers."""
+    by_state = _classified(db, home, since)
+    counts = {state: len(pairs) for state, pairs in by_state.items()}
+    return counts, {state: [dict(_row(state, book, seen), call_number=book[2] or "") for book, seen in pairs[:shown]]
+                    for state, pairs in by_state.items()}
 
 
 def close_stocktake(db, librarian: str, home: str, since: str, confirmed: int) -> tuple[int, int]:

@@ -53,7 +53,7 @@ def routes(ctx: Pages) -> APIRouter:
     def rotations(request: Request, error: str = ""):
         who = librarian(request)
         db = get_db()
-        return page(request, "rotations.html", who, plans=store.rotations(db), homes=store.homes_report(db),
+        return page(request, "rotations.html", who, plans=store.rotations(db), homes=store.homes_list(db),
                     names=store.home_names(db), steps=range(STEPS), error=error)
 
     @pages.post("/rotations")

@@ -18,7 +18,7 @@ from kiosk.domain.errors import KioskError
 from sync.server import db as store
 from sync.server.pages.common import Pages
 
-SHOWN = 2000  # rows of one state on the page; the CSV has them all
+SHOWN = 500  # rows of one state on the page (a shelf's worth to look for); the CSV has them all
 LABELS = {
     "missing": ("Missing", "belong here, not seen, not on loan: look for them, then close the stocktake"),
     "misplaced": ("Misplaced", "seen here, belong elsewhere: the kiosk told the volunteer where they go"),
@@ -31,7 +31,7 @@ LABELS = {
 
 def _choice(db, home: str, since: str) -> tuple[list[dict], str, str, str]:
     """The homes to choose from, and the chosen home and day (default: the first home, a week ago)."""
-    homes = store.homes_report(db)
+    homes = store.homes_list(db)
     home = home or (homes[0]["home"] if homes else "")
     since = since or (date.today() - timedelta(days=7)).isoformat()
     error = ""
@@ -54,12 +54,14 @@ def routes(ctx: Pages) -> APIRouter:
         who = librarian(request)
         db = get_db()
         homes, home, since, problem = _choice(db, home, since)
-        rows = store.reconcile(db, home, since) if home else []
-        by_state = {state: [r for r in rows if r["state"] == state] for state in store.STATES}
+        if home:
+            counts, by_state = store.stocktake_lists(db, home, since, SHOWN)
+        else:
+            counts, by_state = {}, {}
         names = {h["home"]: h["name"] for h in homes}
         return page(request, "stocktake.html", who, homes=homes, home=home, since=since, names=names,
-                    error=error or problem, done=done, by_state=by_state, counts=store.state_counts(rows),
-                    labels=LABELS, shown=SHOWN, query=urlencode({"home": home, "since": since}),
+                    error=error or problem, done=done, by_state=by_state, counts=counts,
+                    labels=LABELS, query=urlencode({"home": home, "since": since}),
                     still_missing=store.still_missing(db), closed=store.stocktakes(db))
 
     @pages.get("/stocktake.csv")
@@ -69,8 +71,7 @@ def routes(ctx: Pages) -> APIRouter:
         _, home, since, problem = _choice(db, home, since)
         if problem or not home:
             return Response(problem or "no home to count", status_code=404)
-        rows = [{k: r[k] for k in store.REPORT_KEYS} for r in store.reconcile(db, home, since)]
-        return Response(csv_text(rows, list(store.REPORT_KEYS)), media_type="text/csv; charset=utf-8",
+        return Response(csv_text(store.reconcile(db, home, since), list(store.REPORT_KEYS)), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="stocktake-{since}.csv"'})
 
     @pages.post("/stocktake/close")
