@@ -15,23 +15,21 @@ from typing import Any, Callable
 
 from kiosk import store
 from kiosk.config import Config
+from kiosk.domain import find
 from kiosk.domain.errors import BadUid
 from kiosk.domain.events import (
-    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, Show, Sound, StatusUpdate,
-    SyncNow, Tap, Tick, Unlock,
+    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, ShowcaseUpdate, Show, Sound,
+    StatusUpdate, SyncNow, Tap, Tick, Type, Unlock,
 )
 from kiosk.domain.machine import MachineConfig, initial_state, step
 from kiosk.domain.model import normalize_uid
 from kiosk.domain.view import Message, N_, View
+from kiosk.i18n import render, translator
+from kiosk.store import reading, showcase
 
 log = logging.getLogger("kiosk")
 
 STATUS_EVERY = 5.0  # seconds between refreshes of the pending count and sync mark
-
-
-def english(language: str) -> Callable[[str], str]:
-    """The default translator: the templates are English already."""
-    return lambda text: text
 
 
 class Kiosk:
@@ -44,7 +42,7 @@ class Kiosk:
     """
 
     def __init__(self, db, config: Config, clock, *, lights=None, sounder=None, lock=None, screen=None,
-                 translate: Callable[[str], Callable[[str], str]] = english,
+                 translate: Callable[[str], Callable[[str], str]] = translator,
                  on_sync: Callable[[], None] | None = None, on_exit: Callable[[], None] | None = None):
         self.db = db
         self.config = config
@@ -55,12 +53,12 @@ class Kiosk:
         self.lights, self.sounder, self.lock, self.screen = lights, sounder, lock, screen
         self.translate = translate
         self.on_sync, self.on_exit = on_sync, on_exit
-        self._rules = (store.rules_text(db), store.home_names(db))
-        self.machine = MachineConfig.from_config(config, policy=store.load_policy(db, config.policy),
-                                                 homes=self._rules[1])
+        self._pulled = self._pulled_version()
+        self.machine = self._machine_config()
         now = clock.now()
         self.state = initial_state(self.machine, now)
         self._status_at: datetime | None = None
+        self._slides_stale = True
         self.refresh_status(now)
         if self.screen is not None:
             self.screen.show(self.state.view)
@@ -82,11 +80,20 @@ class Kiosk:
                                Message(N_("Please tap again")))
         patron = store.patron_by_uid(self.db, uid)
         if patron is not None:
-            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id))
+            progress = reading.progress(self.db, self.kiosk_id, patron, self.machine.policy, now,
+                                        cabinet=self.machine.role == "cabinet")
+            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id), progress=progress)
         else:
             item = store.item_by_uid(self.db, uid)
-            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None,
+                        also=self._also(item))
         return self.handle(event, now, input_line or f"tap {uid}")
+
+    def _also(self, item) -> tuple:
+        """What readers of `item` also read, here: only worth looking up for a checkout in a session."""
+        if item is None or self.state.mode != "session":
+            return ()
+        return reading.recommended(self.db, item.id, self.machine.home)
 
     def scan(self, barcode: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
         """A barcode from the scanner: only ever an item."""
@@ -96,11 +103,18 @@ class Kiosk:
             return self._plain(input_line or f"scan {barcode}", "ignored", "bad_read",
                                Message(N_("Please scan again")))
         item = store.item_by_barcode(self.db, barcode)
-        event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+        event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None,
+                     also=self._also(item))
         return self.handle(event, now, input_line or f"scan {barcode}")
 
     def press(self, button: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
         return self.handle(Press(button), now or self.clock.now(), input_line or f"press {button}")
+
+    def type(self, text: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
+        """Keys typed into Find a book (`find.BACKSPACE` takes one away): the search runs on the local catalog."""
+        query = find.next_query(self.state.query, text)
+        found = showcase.search(self.db, query, self.machine.homes) if self.state.mode == "find" else ()
+        return self.handle(Type(text, query, found), now or self.clock.now(), input_line or f"type {text}")
 
     def reader_fault(self, detail: str = "", now=None, input_line=None) -> dict | None:
         return self.handle(ReaderFault(detail), now or self.clock.now(), input_line or "reader fail")
@@ -120,15 +134,27 @@ class Kiosk:
             self.refresh_status(now)
         return self.handle_all(Tick(), now, input_line)
 
+    def _pulled_version(self) -> tuple:
+        """What changes when the sync process applied a page: the rules and the pull cursor."""
+        return store.rules_text(self.db), store.get_meta(self.db, "pull_cursor")
+
+    def _machine_config(self) -> MachineConfig:
+        return MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy),
+                                         homes=reading.homes(self.db))
+
     def refresh_status(self, now: datetime) -> None:
-        """Pending records, last sync and clock trust, for the idle mark; new rules and home names from a sync."""
+        """Pending records, last sync and clock trust, for the idle mark; new rules and showcase from a sync."""
         self._status_at = now
-        rules = (store.rules_text(self.db), store.home_names(self.db))
-        if rules != self._rules:
-            # The sync process pulled new rules or names: they apply from the next tap.
-            self._rules = rules
-            self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy),
-                                                     homes=rules[1])
+        pulled = self._pulled_version()
+        if pulled != self._pulled:
+            # The sync process pulled changes: new rules apply from the next tap, new slides at idle.
+            self._pulled = pulled
+            self.machine = self._machine_config()
+            self._slides_stale = True
+        if self._slides_stale and self.state.mode == "idle":
+            self._slides_stale = False
+            slides = showcase.slides(self.db, self.kiosk_id, self.machine.home, self.machine.policy, now)
+            self.handle(ShowcaseUpdate(slides), now, None)
         event = StatusUpdate(
             online=store.get_meta(self.db, "online") == "1",
             pending=store.pending_count(self.db),
@@ -154,6 +180,8 @@ class Kiosk:
         state, effects = step(self.machine, self.state, event, now)
         records = [e for e in effects if isinstance(e, Record)]
         seqs = store.append_records(self.db, self.kiosk_id, records, self.stamp(now)) if records else []
+        if any(r.kind == "checkout" for r in records):
+            self._slides_stale = True  # the class's progress moved on
         # Only now, with the records on disk, does anything reach the patron.
         self.state = state
         led = sound = None
@@ -201,8 +229,11 @@ class Kiosk:
             "led": led,
             "sound": sound,
             "unlock": unlocked[0] if unlocked else None,
-            "message": outcome.message.render(self.translate(state.language)),
+            "message": render(outcome.message, state.language, self.translate),
+            "message_en": render(outcome.message, "en", self.translate),
             "language": state.language,
+            "progress": outcome.progress.as_json() if outcome.progress else None,
+            "also": [book.title for book in outcome.also],
         }
 
     def _plain(self, input_line: str, kind: str, reason: str, message: Message) -> dict:
@@ -211,8 +242,9 @@ class Kiosk:
             "input": input_line, "at": self.clock.now().isoformat(timespec="seconds"),
             "screen": self.state.view.screen, "outcome": kind, "reason": reason, "patron": None, "item": None,
             "due": None, "record": None, "records": [], "flagged": False, "led": None, "sound": None,
-            "unlock": None, "message": message.render(self.translate(self.state.language)),
-            "language": self.state.language,
+            "unlock": None, "message": render(message, self.state.language, self.translate),
+            "message_en": render(message, "en", self.translate), "language": self.state.language, "progress": None,
+            "also": [],
         }
 
 
@@ -247,6 +279,8 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
             outcomes.append(kiosk.scan(command.arg, clock.now(), line))
         elif command.verb == "press":
             outcomes.append(kiosk.press(command.arg, clock.now(), line))
+        elif command.verb == "type":
+            outcomes.append(kiosk.type(command.arg, clock.now(), line))
         elif command.verb == "reader":
             outcomes.append(kiosk.reader_fault("script", clock.now(), line) if command.arg == "fail"
                             else kiosk.reader_ok(clock.now(), line))

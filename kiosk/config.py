@@ -61,6 +61,7 @@ class ScreenSection:
     height: int = 480
     fullscreen: bool = True
     font: str = ""
+    reader: str = "below"  # where the card reader is, seen from the screen: the idle screen's arrow points there
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _screen(path, table) -> ScreenSection:
         height=r.take("height", int, d.height, minimum=240),
         fullscreen=r.take("fullscreen", bool, d.fullscreen),
         font=r.take("font", str, d.font),
+        reader=r.take("reader", str, d.reader, choices=("below", "left", "right")),
     )
     r.done()
     return out

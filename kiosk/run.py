@@ -31,6 +31,7 @@ from typing import Callable, Optional
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
 from kiosk.demo.keys import DemoKeys
+from kiosk.domain import find
 
 log = logging.getLogger("kiosk.run")
 
@@ -119,13 +120,21 @@ class MainLoop:
             self.scanned += char
             self.scanned_at = now
             return
+        if self.kiosk.view.screen == "find" and (char.isalpha() or char == " " or event.key == pg.K_BACKSPACE):
+            self.kiosk.type(find.BACKSPACE if event.key == pg.K_BACKSPACE else char)  # a keyboard types too
+            return
         if self.demo is not None and char.lower() in self.demo.taps:
             self.kiosk.tap(self.demo.taps[char.lower()])
 
     def touch(self, pos) -> None:
-        button = self.screen.hit(pos)
-        if button is not None:
-            self.kiosk.press(button)
+        target = self.screen.hit(pos)
+        if target is None:
+            return
+        if target.startswith("key:"):  # a key of Find a book's keyboard
+            key = target[4:]
+            self.kiosk.type({"backspace": find.BACKSPACE, "space": " "}.get(key, key))
+        else:
+            self.kiosk.press(target)
 
     # ------------------------------------------------------------ the loop
 
@@ -281,7 +290,8 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         display = open_display(config.screen, window)
         pygame.display.set_caption(config.kiosk.name)
         keys = DemoKeys() if demo else None
-        screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
+        screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else (),
+                        reader=config.screen.reader)
         inputs: queue.Queue = queue.Queue()
         hw = config.hardware
         devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,

@@ -4,7 +4,8 @@
     wait 25                        let time pass (seconds)
     tap 04A1B2C3                   a tag on the reader
     scan 9780141365466             a barcode from the scanner
-    press done                     a button (done, help, lang, inventory, receive, sync, exit, back)
+    press done                     a button (done, help, lang, find, inventory, receive, sync, exit, back)
+    type CFZ                       letters typed into Find a book (press find opens it, press done leaves)
     reader fail | reader ok        the reader stops / starts answering
     door open | door close         the cabinet door switch
     # a comment (also after a command)
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 
 from kiosk.domain.errors import BadUid, ScriptError
 from kiosk.domain.events import BUTTONS
+from kiosk.domain.find import MAX_QUERY
 from kiosk.domain.model import normalize_uid
 
 MAX_WAIT = 366 * 24 * 3600
@@ -80,6 +82,12 @@ def parse_line(number: int, text: str, source: str = "script") -> Command | None
         if arg.lower() not in BUTTONS:
             raise ScriptError(f"{where}: no button {arg!r}; buttons are {', '.join(BUTTONS)}")
         return Command(number, text, "press", arg.lower())
+    if verb == "type":
+        need("the letters to type")
+        typed = body.partition(" ")[2].strip()
+        if len(typed) > MAX_QUERY or not typed.isprintable():
+            raise ScriptError(f"{where}: type {typed!r} must be up to {MAX_QUERY} printable characters")
+        return Command(number, text, "type", typed)
     if verb == "reader":
         if arg not in ("fail", "ok"):
             raise ScriptError(f"{where}: 'reader' takes 'fail' or 'ok', not {arg!r}")
@@ -88,4 +96,4 @@ def parse_line(number: int, text: str, source: str = "script") -> Command | None
         if arg not in ("open", "close"):
             raise ScriptError(f"{where}: 'door' takes 'open' or 'close', not {arg!r}")
         return Command(number, text, "door", arg)
-    raise ScriptError(f"{where}: unknown command {verb!r}; expected at, wait, tap, scan, press, reader, door")
+    raise ScriptError(f"{where}: unknown command {verb!r}; expected at, wait, tap, scan, press, type, reader, door")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sync.server import db as store
-from tests.servers import CentralServer
+from tests.servers import CentralServer, seed_demo
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
@@ -18,9 +18,7 @@ T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 def central(tmp_path_factory):
     path = tmp_path_factory.mktemp("central") / "central.db"
     db = store.open_db(path)
-    tokens = {k: store.add_kiosk(db, k) for k in ("door", "cabinet-3a", "cabinet-4b")}
-    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
-    store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
+    tokens = seed_demo(db)
     with CentralServer(path) as server:
         server.tokens, server.db = tokens, db
         yield server

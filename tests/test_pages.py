@@ -3,45 +3,17 @@
 import html
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from sync.server import db as store
 from sync.server.auth import check_password, hash_password
-from tests.servers import CentralServer
-
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
-PASSWORD = "correct horse battery"
-
-
-def seed(path):
-    db = store.open_db(path)
-    store.set_librarian(db, "wu", hash_password(PASSWORD))
-    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
-    store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
-    store.add_kiosk(db, "door")
-    stamp = {"trusted": True, "boot_id": "b", "monotonic": 1.0}
-    records = [
-        {"seq": 1, "kind": "unknown_tag", "at": "2026-11-20T01:00:00+00:00", "details": {"uid": "04CAFE0000BEEF"},
-         **stamp},
-        {"seq": 2, "kind": "return", "at": "2026-11-20T02:00:00+00:00", "item_id": "B0004", **stamp},
-        {"seq": 3, "kind": "checkout", "at": "2026-11-01T02:00:00+00:00", "patron_id": "S1001", "item_id": "B0001",
-         "details": {"due": "2026-11-15"}, **stamp},
-    ]
-    store.push(db, "door", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
-                            "records": records})
-    return db
-
+from tests.servers import PASSWORD
 
 @pytest.fixture
-def central(tmp_path):
-    path = tmp_path / "central.db"
-    db = seed(path)
-    with CentralServer(path) as server:
-        server.db = db
-        yield server
+def central(pages_central):
+    return pages_central
 
 
 def login(central, password=PASSWORD):
@@ -179,7 +151,7 @@ def test_the_rules_editor_saves_valid_rules_for_the_kiosks_and_refuses_bad_ones(
     form = client.get("/rules")
     token = csrf_of(form.text)
     data = {"csrf": token, "block_overdue_days": "10", "closed_weekdays": ["sat", "sun"],
-            "holidays": "2026-12-25\n2027-01-01"}
+            "holidays": "2026-12-25\n2027-01-01", "term_goal": "15", "class_month_goal": "2"}
     for ptype in ("student", "teacher", "volunteer", "librarian"):
         data.update({f"{ptype}.loan_days": "21" if ptype == "student" else "30", f"{ptype}.max_loans": "4",
                      f"{ptype}.renewals": "2"})

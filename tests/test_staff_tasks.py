@@ -14,7 +14,7 @@ from kiosk.domain.machine import MachineConfig
 from kiosk.domain.model import Item
 from tests.test_machine import BOOK, CABINET, LIB, LOST, MIA, REPAIR, VOL, WITHDRAWN, book, card, loan, run, summary
 
-HOMES = {"class-3a": "Class 3A", "class-4b": "Class 4B", "library": "Library"}
+HOMES = {"class-3a": "Class 3A", "class-4b": "三年级一班", "library": "The library"}
 CAB = replace(CABINET, homes=HOMES)
 OURS = Item("c1", "Frog and Toad", tag_uid="04AABBCCDDEEF1", home="class-3a")
 OURS2 = Item("c2", "Owl at Home", tag_uid="04AABBCCDDEEF2", home="class-3a")
@@ -36,7 +36,7 @@ CASES = {
     "a book of another class: belongs there, by its name": (
         COUNT + [(4, book(THEIRS))],
         dict(outcome="info", reason="belongs_elsewhere", records=[("inventory", "v1", "d1", False)], tone="info",
-             message="Number the Stars: belongs in Class 4B. Put it in the box."),
+             message="Number the Stars: belongs in 三年级一班. Put it in the box."),
     ),
     "a book on loan found on the shelf: returned, flagged": (
         COUNT + [(4, book(OURS, loan(OURS, MIA)))],
@@ -46,12 +46,12 @@ CASES = {
     "a book of another class on loan: returned, and where it goes": (
         COUNT + [(4, book(THEIRS, loan(THEIRS, MIA)))],
         dict(outcome="info", reason="on_loan_returned", records=[("inventory", "v1", "d1", True)],
-             message="Number the Stars was on loan: now returned. It belongs in Class 4B: put it in the box."),
+             message="Number the Stars was on loan: now returned. It belongs in 三年级一班: put it in the box."),
     ),
     "a withdrawn book: to the librarian": (
         COUNT + [(4, book(WITHDRAWN))],
         dict(outcome="info", reason="unavailable", records=[("inventory", "v1", "w1", False)], light=["error"],
-             sound=["error"], tone="error", message="Old is withdrawn: give it to the librarian."),
+             sound=["librarian"], tone="error", message="Old is withdrawn: give it to the librarian."),
     ),
     "a lost book: to the librarian": (
         COUNT + [(4, book(LOST))],
@@ -97,7 +97,8 @@ CASES = {
     ),
     "a book tapped on the staff menu shows its details, by its home's name": (
         [(0, card(VOL)), (2, book(THEIRS))],
-        dict(outcome="info", reason="item_details", records=[], message="Number the Stars: available, home Class 4B"),
+        dict(outcome="info", reason="item_details", records=[],
+             message="Number the Stars: on the shelf. It belongs in 三年级一班."),
     ),
     "a student's card during a stocktake starts a session": (
         COUNT + [(4, card(MIA))],
@@ -105,11 +106,11 @@ CASES = {
     ),
     "a cabinet's book returned at idle says the home's name": (
         [(0, book(THEIRS, loan(THEIRS, MIA)))],
-        dict(outcome="return", message="Returned: Number the Stars. Please put it in Class 4B."),
+        dict(outcome="return", message="Returned: Number the Stars. Please put it in 三年级一班."),
     ),
     "a cabinet's book not on loan at idle says the home's name": (
         [(0, book(THEIRS))],
-        dict(outcome="info", reason="not_on_loan", message="Number the Stars is not on loan. It belongs in Class 4B."),
+        dict(outcome="info", reason="not_on_loan", message="Number the Stars is not on loan. It belongs in 三年级一班."),
     ),
 }
 
@@ -125,6 +126,7 @@ def test_the_count_on_screen_counts_each_book_once():
     state, _ = run(COUNT + [(4, book(OURS)), (6, book(THEIRS)), (9, book(OURS))], CAB)
     assert (state.view.screen, state.view.counted, state.view.shelf) == ("inventory", 2, "Class 3A")
     assert state.view.heading.render() == "Inventory: Class 3A" and state.view.buttons == ("done", "lang")
+    assert state.view.message.render() == "Frog and Toad: counted already."
 
 
 def test_an_inventory_record_says_where_the_book_was_seen_and_which_loan_it_closed():
@@ -140,19 +142,19 @@ def test_a_rehome_record_names_the_old_and_the_new_home():
     assert record.details == {"from": "class-4b", "to": "class-3a"}
 
 
-def test_without_names_from_the_central_store_the_home_id_is_shown():
+def test_without_names_from_the_central_store_a_home_is_read_from_its_id_never_shown_raw():
     state, effects = run(COUNT + [(4, book(THEIRS))], CABINET)
-    assert summary(state, effects)["message"] == "Number the Stars: belongs in class-4b. Put it in the box."
+    assert summary(state, effects)["message"] == "Number the Stars: belongs in Class 4B. Put it in the box."
 
 
 def test_the_staff_menu_offers_both_tasks_and_a_librarian_also_exit():
     state, _ = run([(0, card(VOL))], CAB)
     assert state.view.buttons == ("inventory", "receive", "sync", "done", "lang")
     state, _ = run([(0, card(LIB))], CAB)
-    assert state.view.buttons == ("inventory", "receive", "sync", "done", "exit")
+    assert state.view.buttons == ("inventory", "receive", "sync", "done", "lang", "exit")
 
 
 def test_a_library_book_at_the_door_belongs_here():
     door = MachineConfig(homes=HOMES)
     state, effects = run(COUNT + [(4, book(BOOK))], door)
-    assert summary(state, effects)["reason"] == "belongs_here" and state.view.shelf == "Library"
+    assert summary(state, effects)["reason"] == "belongs_here" and state.view.shelf == "The library"

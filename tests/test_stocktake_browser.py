@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from playwright.sync_api import expect
 
 from sync.server import db as store
-from tests.test_browser import browser, shots  # noqa: F401  (the fixture)
-from tests.test_pages import PASSWORD
+from tests.servers import PASSWORD
+from tests.test_browser import shots
 from tests.test_stocktake_pages import DAY, central, counted  # noqa: F401  (the fixture)
 
 
@@ -32,10 +32,10 @@ def more_counts(db):
                                   "records": [counted(1, "B0022", "class-4b", minute=7)]})
 
 
-def test_a_stocktake_closed_and_a_rotation_planned_in_the_browser(browser, central, tmp_path):  # noqa: F811
+def test_a_stocktake_closed_and_a_rotation_planned_in_the_browser(chromium, central, tmp_path):  # noqa: F811
     more_counts(central.db)
     out = shots(tmp_path)
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page = chromium.new_page(viewport={"width": 1100, "height": 900})
     page.goto(central.url + "/login")
     page.get_by_label("Name").fill("wu")
     page.get_by_label("Password").fill(PASSWORD)

@@ -2,16 +2,14 @@
 
 import html
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from sync.server import db as store
-from tests.servers import CentralServer
-from tests.test_pages import PASSWORD, csrf_of, login
+from tests.servers import CentralServer, seed_pages
+from tests.test_pages import csrf_of, login
 
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 DAY = "2026-11-23"
 
 
@@ -22,20 +20,16 @@ def counted(seq, item, shelf, status="available", minute=0):
 
 
 def seed(path):
-    from sync.server.auth import hash_password
-
-    db = store.open_db(path)
-    store.set_librarian(db, "wu", hash_password(PASSWORD))
-    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
-    store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
+    """The pages' central store (`seed_pages`), with a named home, a book of its own and two counts."""
+    db = seed_pages(path)
     store.import_csv(db, "items", "id,title,author,call_number,tag_uid,barcode,home,status\n"
                                   "B0020,<b>Bold</b> Mice,,E MIC,,,class-3a,available\n", "more.csv")
     store.set_home(db, "wu", "class-3a", "Class 3A", "3A")
     store.add_kiosk(db, "cabinet-3a")
-    # 3A's cabinet counted the caterpillar, and Charlotte's Web of the library.
+    # 3A's cabinet counted the caterpillar, and Matilda of the library.
     store.push(db, "cabinet-3a", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b",
                                   "monotonic": 2.0, "records": [counted(1, "B0008", "class-3a"),
-                                                                counted(2, "B0001", "class-3a", minute=1)]})
+                                                                counted(2, "B0002", "class-3a", minute=1)]})
     return db
 
 
@@ -60,13 +54,13 @@ def test_the_stocktake_page_counts_lists_and_exports(central):
     page = client.get("/stocktake", params={"home": "class-3a", "since": DAY})
     text = html.unescape(page.text)
     assert page.status_code == 200 and "Stocktake: Class 3A" in text
-    assert "Missing (2)" in text and "Misplaced (1)" in text  # Frog and Toad and the mice; Charlotte's Web
+    assert "Missing (2)" in text and "Misplaced (1)" in text  # Frog and Toad and the mice; Matilda
     assert "<b>Bold</b> Mice" in text and "<b>Bold</b>" not in page.text  # a title is text, never markup
     assert "mark the 2 missing books lost" in text
     rows = client.get("/stocktake.csv", params={"home": "class-3a", "since": DAY}).text.splitlines()
     assert rows[0] == "item,title,home,state,kiosk,seen_at"
     assert sorted(r.split(",")[0] + ":" + r.split(",")[3] for r in rows[1:]) == [
-        "B0001:misplaced", "B0008:seen", "B0009:missing", "B0020:missing"]
+        "B0002:misplaced", "B0008:seen", "B0009:missing", "B0020:missing"]
 
 
 def test_a_bad_day_or_home_is_said_once_and_changes_nothing(central):

@@ -23,7 +23,7 @@ from kiosk.domain.events import Record
 from sync.server import db as central_db
 from sync.client import SyncClient, make_session
 from tests.faultproxy import FaultProxy
-from tests.servers import CentralServer, free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "kiosk" / "demo" / "files"
@@ -31,15 +31,8 @@ KIOSK = [sys.executable, "-m", "kiosk.cli"]
 
 
 @pytest.fixture
-def central(tmp_path):
-    path = tmp_path / "central.db"
-    db = central_db.open_db(path)
-    tokens = {k: central_db.add_kiosk(db, k) for k in ("door", "cabinet-3a", "cabinet-4b")}
-    central_db.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
-    central_db.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
-    with CentralServer(path) as server:
-        server.tokens, server.db, server.path = tokens, db, path
-        yield server
+def central(demo_central):
+    return demo_central
 
 
 def config_for(kiosk_id, url, token, **central):
@@ -174,6 +167,7 @@ def write_config(tmp_path, central, kiosk_id, **central_options):
     return path
 
 
+@pytest.mark.slow
 def test_kiosk_sync_once_exits_zero_only_when_everything_went(tmp_path, central):
     site = Site(tmp_path, central, "door")
     assert site.sync.run_once()  # the catalog first
@@ -198,7 +192,7 @@ def test_kiosk_sync_once_exits_zero_only_when_everything_went(tmp_path, central)
     assert refused.returncode == 1
     assert "401" in refused.stdout and "pending 1" in refused.stdout
     assert "wrong-token" not in refused.stdout + refused.stderr
-    nowhere = once(f'[kiosk]\nid = "door"\n')
+    nowhere = once('[kiosk]\nid = "door"\n')
     assert nowhere.returncode == 1 and "[central] url is not set" in nowhere.stderr
     other = once(good.replace('id = "door"', 'id = "cabinet-3a"'))
     assert other.returncode == 1 and "belongs to kiosk 'door'" in other.stderr
@@ -219,6 +213,7 @@ def held(central, kiosk_id):
                               [kiosk_id]).fetchone()
 
 
+@pytest.mark.slow
 def test_the_sync_process_killed_mid_batch_resumes_and_stores_each_record_once(tmp_path, central):
     site = Site(tmp_path, central, "door")
     fill(site.db, "door", 6000)
@@ -245,6 +240,7 @@ def test_the_sync_process_killed_mid_batch_resumes_and_stores_each_record_once(t
     assert store.pending_count(site.db) == 0
 
 
+@pytest.mark.slow
 def test_twenty_thousand_records_through_a_bad_network_arrive_exactly_once(tmp_path, central):
     sizes = {"door": 8000, "cabinet-3a": 6000, "cabinet-4b": 6000}
     with FaultProxy(("127.0.0.1", central.port), drop=0.1, cut=0.08, delay=0.05, seed=7) as proxy:

@@ -7,7 +7,6 @@ except `kiosk run --demo`, which takes its keys from `kiosk.demo.keys`.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from kiosk import store
@@ -26,12 +25,4 @@ def prepare_demo_db(path: Path, kiosk_id: str = "demo-door") -> None:
     items = catalog.parse_items((DATA / "items.csv").read_text(encoding="utf-8"), "items.csv",
                                 patron_uids=store.uids_in_use(db, "patrons"))
     store.save_items(db, items)
-    with db.atomic():  # the names the central store would send
-        store.shelf.save_homes(db, demo_homes())
     db.conn.close()
-
-
-def demo_homes() -> list[dict]:
-    """The demo's homes and their names for people (`files/homes.csv`: id,name)."""
-    with open(DATA / "homes.csv", encoding="utf-8", newline="") as handle:
-        return [{"id": row["id"], "name": row["name"]} for row in csv.DictReader(handle)]

@@ -16,13 +16,13 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.core import pinyin
 from kiosk.core.durable import open_durable
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Record
 from kiosk.domain.model import Item, Loan, Patron, Policy
 from kiosk.domain.records import LOG_COLUMNS
 from kiosk.store import shelf
-from kiosk.store.shelf import home_names  # noqa: F401  (the store's surface: the homes' names)
 
 migrations = Migrations("kiosk")
 
@@ -56,9 +56,6 @@ def _tables(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX items_tag_uid ON items(tag_uid) WHERE tag_uid IS NOT NULL")
     db.execute("CREATE INDEX items_barcode ON items(barcode)")
     db.execute("CREATE INDEX loans_patron ON loans(patron_id)")
-
-
-migrations(name="0002_homes")(shelf.create_table)
 
 
 class StoreError(KioskError):
@@ -315,7 +312,8 @@ def patron_row(p: Patron) -> dict:
 
 def item_row(i: Item) -> dict:
     return {"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number,
-            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status}
+            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status,
+            "initials": pinyin.initials(i.title, i.author)}
 
 
 def uids_in_use(db, table: str) -> dict[str, str]:
@@ -360,9 +358,9 @@ def records_to_push(db, kiosk_id: str, limit: int) -> list[dict]:
 def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
     """Apply one page of the central store's changes and its cursor, in ONE transaction.
 
-    The central store is the truth for patrons, items, homes and rules (a book received here keeps its
-    new home until its record is pushed), and for loans, except for items touched by this kiosk's records
-    it has not acknowledged yet: the next push and pull settle those.
+    The central store is the truth for patrons, items and rules (a book received here keeps its new home
+    until its record is pushed), and for loans, except for items touched by this kiosk's records it has not
+    acknowledged yet: the next push and pull settle those.
     """
     with db.atomic():
         pushed = int(get_meta(db, "pushed_seq", "0"))
@@ -383,7 +381,6 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
                 db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(ids))})"
                            + (f" OR {uid_column} IN ({','.join('?' * len(uids))})" if uids else ""), ids + uids)
             db[table].upsert_all(rows, pk="id")
-        shelf.save_homes(db, page.get("homes") or [])
         shelf.reapply_unpushed(db, kiosk_id, pushed)
         for loan in page.get("loans") or []:
             if loan["item_id"] in unsettled:
@@ -396,5 +393,8 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
                 db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
         if page.get("rules"):
             save_policy(db, parse_policy(page["rules"], "(central rules)"))
+        reading.apply_pulled(db, page)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
 
+
+from kiosk.store import reading  # noqa: E402  (its tables' migration registers here, after the first)

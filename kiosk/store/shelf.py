@@ -1,9 +1,10 @@
-"""The staff tasks in the kiosk's store: what a stocktake or a received book changes, and the homes' names.
+"""The staff tasks in the kiosk's store: what a stocktake's count or a received book changes.
 
 An `inventory` record of a book on loan closes the loan (the book is on the
-shelf); a `rehome` record gives the book its new home. The names of the homes
-("Class 3A", "三年级一班") come from the central store with each pull, so the
-screen never shows a home's id. Called inside the store's transactions.
+shelf); a `rehome` record gives the book its new home, and keeps it over a
+pulled copy of the catalog until the record is pushed. Called inside the
+store's transactions. (The homes' names come with the pulled reading tables:
+`kiosk.store.reading.homes`.)
 """
 
 from __future__ import annotations
@@ -11,23 +12,6 @@ from __future__ import annotations
 import json
 
 from kiosk.domain.records import Record
-
-
-def create_table(db) -> None:
-    """The homes the central store has named: id and the name people know it by."""
-    db.execute("CREATE TABLE homes (id TEXT PRIMARY KEY, name TEXT NOT NULL)")
-
-
-def home_names(db) -> dict[str, str]:
-    """Home id -> its name, for every home the central store has named."""
-    return dict(db.execute("SELECT id, name FROM homes ORDER BY id").fetchall())
-
-
-def save_homes(db, rows: list[dict]) -> None:
-    """Insert or rename homes by id (rows of a page of changes: `id`, `name`)."""
-    for row in rows:
-        db.execute("INSERT INTO homes (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                   [row["id"], row["name"]])
 
 
 def apply_record(db, record: Record) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Callable, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -115,10 +115,14 @@ class ChangesOut(BaseModel):
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
+    reading: list[dict[str, Any]] = []
+    class_reading: list[dict[str, Any]] = []
+    showcase: list[dict[str, Any]] = []
+    recommendations: list[dict[str, Any]] = []
 
 
-def create_app(db_path: str) -> FastAPI:
-    """The central store's application over the database at `db_path`."""
+def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
+    """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
     store.open_db(db_path).close()
     local = threading.local()
     write_lock = threading.Lock()
@@ -176,9 +180,11 @@ def create_app(db_path: str) -> FastAPI:
     def changes(since: Annotated[str, Query(max_length=20)] = "0",
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
                 caller: str = Depends(kiosk_from_token)) -> dict:  # noqa: ARG001
-        """Patrons, items, loans and rules changed after the cursor `since`."""
+        """Patrons, items, loans, rules, reading counts, showcase and recommendations changed after `since`."""
         if not (since.isascii() and since.isdigit()):
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
+        with write_lock:
+            store.refresh_showcase(get_db(), clock())  # worked out again only after a change, or on a new day
         answer = store.changes(get_db(), int(since), limit)
         answer["server_time"] = store.iso(store.utc_now())
         return answer

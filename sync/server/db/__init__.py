@@ -2,7 +2,7 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit`, `privacy`, `homes` and `stocktake` the statements of each subject. The names below are
+`audit`, `privacy`, `showcase`, `homes` and `stocktake` the statements of each subject. The names below are
 the package's whole surface, so callers write `db.push(...)` wherever the
 statement lives.
 """
@@ -29,6 +29,7 @@ from sync.server.db.reports import (
     unknown_tags,
 )
 from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, open_db, utc_now
+from sync.server.db.showcase import refresh as refresh_showcase
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
@@ -36,7 +37,8 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now", "HOME_REPORT_KEYS", "corner_reading", "create_rotation",
-    "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists", "parse_day", "rotations", "set_home",
-    "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing", "stocktake_lists", "stocktakes",
+    "migrations", "next_revs", "open_db", "utc_now", "refresh_showcase", "HOME_REPORT_KEYS", "corner_reading",
+    "create_rotation", "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists",
+    "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing",
+    "stocktake_lists", "stocktakes",
 ]

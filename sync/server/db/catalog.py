@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from kiosk.core import pinyin
 from kiosk.domain.catalog import parse_items, parse_patrons
 from kiosk.domain.model import Item, Patron, Policy
 from kiosk.domain.policy import parse_policy, policy_to_table
@@ -45,10 +46,18 @@ def save_patrons(db, patrons: list[Patron]) -> None:
 
 
 def save_items(db, items: list[Item]) -> None:
-    """Insert or update items by id, in one transaction; kiosks pull them."""
+    """Insert or update items by id, in one transaction; kiosks pull them.
+
+    A Chinese title and author get their pinyin initials (Find a book on a
+    kiosk searches them); a book new to the store is stamped `added` (the
+    idle screen's new books).
+    """
     rows = [{"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number, "tag_uid": i.tag_uid,
-             "barcode": i.barcode, "home": i.home, "status": i.status} for i in items]
-    _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+             "barcode": i.barcode, "home": i.home, "status": i.status,
+             "initials": pinyin.initials(i.title, i.author)} for i in items]
+    with db.atomic():
+        _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+        db.execute("UPDATE items SET added = ? WHERE added IS NULL", [iso(utc_now())])
 
 
 def import_csv(db, kind: str, text: str, source: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync.protocol import HOME_FIELDS, ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS
+from sync.protocol import HOME_FIELDS, ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS, READING_TABLES
 
 
 def changes(db, since: int, limit: int) -> dict:
@@ -17,6 +17,8 @@ def changes(db, since: int, limit: int) -> dict:
         "loans": f"SELECT {', '.join(LOAN_FIELDS)}, rev FROM loans WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans_removed": "SELECT item_id, rev FROM loans_removed WHERE rev > ? ORDER BY rev LIMIT ?",
         "rules": "SELECT key, value, rev FROM rules WHERE rev > ? ORDER BY rev LIMIT ?",
+        **{table: f"SELECT {', '.join(fields)}, rev FROM {table} WHERE rev > ? ORDER BY rev LIMIT ?"
+           for table, fields in READING_TABLES.items()},
     }
     found: list[tuple[int, str, dict]] = []
     with db.atomic():  # one snapshot for every table
@@ -25,9 +27,13 @@ def changes(db, since: int, limit: int) -> dict:
     found.sort(key=lambda t: t[0])
     more = len(found) > limit
     found = found[:limit]
-    out: dict[str, Any] = {"patrons": [], "items": [], "homes": [], "loans": [], "loans_removed": [], "rules": None}
+    out: dict[str, Any] = {"patrons": [], "items": [], "homes": [], "loans": [], "loans_removed": [], "rules": None,
+                           **{table: [] for table in READING_TABLES}}
     for rev, table, row in found:
         row.pop("rev")
+        for column in ("entries", "also"):
+            if column in row:
+                row[column] = json.loads(row[column])
         if table == "loans_removed":
             out["loans_removed"].append(row["item_id"])
         elif table == "rules":
