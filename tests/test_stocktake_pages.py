@@ -7,7 +7,6 @@ import httpx
 import pytest
 
 from sync.server import db as store
-from tests.servers import CentralServer, seed_pages
 from tests.test_pages import csrf_of, login
 
 DAY = "2026-11-23"
@@ -19,9 +18,8 @@ def counted(seq, item, shelf, status="available", minute=0):
             "details": {"shelf": shelf, "status": status, "on_loan": False}}
 
 
-def seed(path):
-    """The pages' central store (`seed_pages`), with a named home, a book of its own and two counts."""
-    db = seed_pages(path)
+def add_stocktake(db) -> None:
+    """To the pages' central store: a named home, a book of its own and two counts on its shelf."""
     store.import_csv(db, "items", "id,title,author,call_number,tag_uid,barcode,home,status\n"
                                   "B0020,<b>Bold</b> Mice,,E MIC,,,class-3a,available\n", "more.csv")
     store.set_home(db, "wu", "class-3a", "Class 3A", "3A")
@@ -30,16 +28,12 @@ def seed(path):
     store.push(db, "cabinet-3a", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b",
                                   "monotonic": 2.0, "records": [counted(1, "B0008", "class-3a"),
                                                                 counted(2, "B0002", "class-3a", minute=1)]})
-    return db
 
 
 @pytest.fixture
-def central(tmp_path):
-    path = tmp_path / "central.db"
-    db = seed(path)
-    with CentralServer(path) as server:
-        server.db = db
-        yield server
+def central(pages_central):
+    add_stocktake(pages_central.db)
+    return pages_central
 
 
 @pytest.mark.parametrize("path", ["/stocktake", f"/stocktake.csv?home=class-3a&since={DAY}", "/homes",

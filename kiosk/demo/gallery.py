@@ -94,7 +94,8 @@ SCENES = [
           ("tap 04A1B2C3", "tap 0499AABBCCDDEE", "press done", "wait 10", "tap 5F607182", "press inventory",
            "tap 04334455667788", "tap 0499AABBCCDDEE")),
     Scene("receive", "Receiving a class corner's books at its cabinet: each one now belongs here",
-          ("tap 5F607182", "press receive", "tap 04334455667788", "tap 048899AABBCCDD"), CABINET),
+          ("tap 5F607182", "press receive", "tap 048899AABBCCDD", "tap 04334455667788", "tap 04445566778899"),
+          CABINET),
     Scene("fault", "The reader is not working", ("reader fail",)),
 ]
 DEMO_LEGEND = DemoKeys().legend

@@ -19,7 +19,7 @@ from kiosk.domain.view import LoanLine, Message, N_, View
 STAFF_BUTTONS = ("inventory", "receive", "sync", "done", "lang")
 TASK_HEADINGS = {
     "inventory": N_("Inventory: {home}"),
-    "receive": N_("Receiving books for {home}"),
+    "receive": N_("Receiving: {home}"),
 }
 
 
