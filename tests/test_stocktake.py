@@ -159,6 +159,9 @@ def test_closing_a_stocktake_marks_the_missing_books_lost_until_a_kiosk_sees_one
     register = [(e["action"], e["target"]) for e in central_db.register(school.db, "items")]
     assert ("item lost", "B0103") in register
     assert [m["item_id"] for m in central_db.still_missing(school.db)] == ["B0103"]
+    one = central_db.still_missing(school.db, "B0103")  # what a book's page shows of it
+    assert [(m["stocktake_id"], m["title"]) for m in one] == [(number, "Lost Mittens")]
+    assert central_db.still_missing(school.db, "B0008") == []
 
     # The kiosk hears the book is lost; a child finds it and brings it to the cabinet.
     cab3.sync()
