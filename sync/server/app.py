@@ -58,6 +58,9 @@ class RecordIn(BaseModel):
     def _loan_records_name_their_item(self):
         if self.kind in ("checkout", "return", "renew") and not self.item_id:
             raise ValueError(f"record {self.seq}: a {self.kind} needs an item_id")
+        home = self.details.get("to")
+        if self.kind == "rehome" and not (self.item_id and isinstance(home, str) and 0 < len(home) <= 64):
+            raise ValueError(f"record {self.seq}: a rehome needs an item_id and details.to, its new home")
         if self.kind in ("checkout", "renew"):
             if not self.patron_id:
                 raise ValueError(f"record {self.seq}: a {self.kind} needs a patron_id")
@@ -129,6 +132,7 @@ class ChangesOut(BaseModel):
     acked_seq: int
     patrons: list[dict[str, Any]]
     items: list[dict[str, Any]]
+    homes: list[dict[str, Any]] = []
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
