@@ -115,7 +115,9 @@ class ChangesOut(BaseModel):
 
 def create_app(db_path: str) -> FastAPI:
     """The central store's application over the database at `db_path`."""
-    store.open_db(db_path).close()
+    db = store.open_db(db_path)
+    store.refresh_statistics(db)
+    db.close()
     local = threading.local()
     write_lock = threading.Lock()
     app = FastAPI(title="Library kiosk central store", version="1",

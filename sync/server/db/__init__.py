@@ -21,7 +21,9 @@ from sync.server.db.reports import (
     LOG_FILTERS, browse_log, current_loans, flagged, log_records, reading_statistics, resolve_flag, term_start,
     unknown_tags,
 )
-from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, open_db, utc_now
+from sync.server.db.schema import (
+    CentralError, Conflict, iso, migrations, next_revs, open_db, refresh_statistics, utc_now,
+)
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
@@ -29,5 +31,5 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now",
+    "migrations", "next_revs", "open_db", "refresh_statistics", "utc_now",
 ]
