@@ -6,7 +6,8 @@ Prints "ready" once the `kiosk` command is imported, waits for a line on its
 standard input, then forks one process per kiosk, each running the command's
 own code as kiosk-sync.service does (`kiosk sync --once --db DB --config
 CONFIG`, its output in a file beside DB with the suffix .out), and prints one
-JSON line: each kiosk's exit status, in the order given. On a bench machine,
+JSON line: each kiosk's exit status and the CPU seconds it used, in the order
+given. On a bench machine,
 forty Python start-ups take seconds of CPU that forty Pis would each spend on
 their own, and would reach the central store one after another; forked, the
 kiosks start at once and leave the CPU to the central store.
@@ -50,7 +51,11 @@ def main(args: list[str]) -> None:
         if pid == 0:
             os._exit(run(db, config))
         children.append(pid)
-    print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]), flush=True)
+    ended = []
+    for pid in children:
+        _, status, usage = os.wait4(pid, 0)
+        ended.append({"status": os.waitstatus_to_exitcode(status), "cpu": usage.ru_utime + usage.ru_stime})
+    print(json.dumps(ended), flush=True)
 
 
 if __name__ == "__main__":

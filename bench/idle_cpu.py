@@ -28,16 +28,9 @@ sys.path.insert(0, str(ROOT))
 from kiosk.demo import prepare_demo_db  # noqa: E402
 
 from report import figure  # noqa: E402
+from sync_common import cpu_seconds  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 SETTLE = 1.0  # imports and the first screen are start-up, not idle
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU of every thread of `pid` so far (fields 14 and 15 of /proc/PID/stat)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def share(pid: int, seconds: float) -> float:

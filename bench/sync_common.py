@@ -16,6 +16,7 @@ of `sync.server.db`, and read back only in `Central`'s methods, so that
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import socket
@@ -39,12 +40,20 @@ from sync.server import db as central_db  # noqa: E402
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
 BIN = Path(sys.executable).parent
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def command(name: str, module: str) -> list[str]:
     """The installed console script `name` (what a Pi runs), else `python -m module`."""
     script = BIN / name
     return [str(script)] if script.exists() else [sys.executable, "-m", module]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of every thread of process `pid` so far (fields 14 and 15 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def baseline_inserts(folder: Path, rows: int, batch: int, name: str) -> float:
@@ -78,12 +87,18 @@ def school(patrons: int, items: int):
 
 @dataclass
 class Central:
-    """The running central store: its URL, its database (for setting up and reading back), kiosk tokens."""
+    """The running central store: its URL, its process, its database (for setting up and reading back), tokens."""
 
     url: str
-    port: int
+    pid: int
     db: object
     tokens: dict[str, str]
+    log: Path
+
+    def pushes_answered(self) -> int:
+        """Pushes the store has answered so far, from its access log."""
+        return sum(1 for line in self.log.read_text(errors="replace").splitlines()
+                   if '"POST /api/v1/kiosks/' in line and '/records HTTP' in line)
 
     def held(self) -> tuple[int, int]:
         """(records held, distinct identities among them)."""
@@ -114,7 +129,8 @@ def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[
         port = probe.getsockname()[1]
     log = open(folder / "central.log", "wb")
     server = subprocess.Popen(command("kiosk-central", "sync.server.cli") + ["serve", "--db", location, "--port",
-                              str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                              str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -125,7 +141,7 @@ def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("the central store did not start:\n" + tail(folder / "central.log")) from None
                 time.sleep(0.05)
-        yield Central(f"http://127.0.0.1:{port}", port, db, tokens)
+        yield Central(f"http://127.0.0.1:{port}", server.pid, db, tokens, folder / "central.log")
     finally:
         server.terminate()
         server.wait(15)
