@@ -97,12 +97,15 @@ def push_at_once(folder: Path, central, ids: list[str], records: int) -> Burst:
 
 
 def busy_from(samples: list[tuple[float, int, float]]) -> int:
-    """The index of the sample before the central store first got busy (a tenth of a core or more)."""
+    """The index of the sample before the central store first got busy: half its usual share of the CPU or more.
+
+    Its usual share is the median over the run (on a machine others use too,
+    the store may have a third of a core at best).
+    """
     points = [(0.0, 0, 0.0)] + samples
-    for n, ((t1, _, cpu1), (t2, _, cpu2)) in enumerate(zip(points, points[1:])):
-        if (cpu2 - cpu1) / (t2 - t1) >= 0.1:
-            return n
-    return 0
+    shares = [(c2 - c1) / (t2 - t1) for (t1, _, c1), (t2, _, c2) in zip(points, points[1:])]
+    usual = sorted(shares)[len(shares) // 2]
+    return next((n for n, share in enumerate(shares) if share >= usual / 2), 0)
 
 
 def per_second(samples: list[tuple[float, int, float]], column: int) -> list[float]:

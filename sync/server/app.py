@@ -20,6 +20,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from kiosk.domain.records import RecordKind
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, records_path
 from sync.server import db as store
+from sync.server.turns import PushTurns
 
 log = logging.getLogger("kiosk-central")
 
@@ -124,6 +125,7 @@ def create_app(db_path: str) -> FastAPI:
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
+    app.add_middleware(PushTurns)
 
     def get_db():
         db = getattr(local, "db", None)
