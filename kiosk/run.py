@@ -31,12 +31,16 @@ from typing import Callable, Optional
 
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
+from kiosk.errors import KioskError
 
 log = logging.getLogger("kiosk.run")
 
 POLL_MS = 33  # SDL's events (touch, keys) are looked at this often: within a frame at 30 frames a second
 TICK_SECONDS = 0.25  # the machine's timers and the screen's clock, when no input came
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
+# No display or no GPIO chip (EX_UNAVAILABLE): restarting cannot bring them, so kiosk.service does not
+# (RestartPreventExitStatus=69); a missing reader is not this: the fault screen shows and it retries.
+MISSING_HARDWARE_EXIT = 69
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
 HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
 
@@ -71,6 +75,10 @@ class DemoKeys:
         """Every key and what it taps, for the terminal that started the demo."""
         keys = ", ".join(f"{key.upper()} {what}" for key, _, what in DEMO_TAPS)
         return f"Keys: {keys}; digits then Enter scan a barcode."
+
+
+class MissingHardware(KioskError):
+    """The display or the GPIO chip is not there: one line saying which, for the journal and `kiosk status`."""
 
 
 class MainLoop:
@@ -108,11 +116,13 @@ class MainLoop:
         if kind == "tag":
             self.kiosk.tap(item[1])
         elif kind == "reader_fault":
-            self.kiosk.reader_fault(item[1] if len(item) > 1 else "")
-            store.set_meta(self.kiosk.db, reader_ok=0)  # for the kiosk health page, via the sync process
+            detail = item[1] if len(item) > 1 else ""
+            self.kiosk.reader_fault(detail)
+            # For the kiosk health page (via the sync process) and `kiosk status`.
+            store.set_meta(self.kiosk.db, reader_ok=0, reader_fault=detail or "reader not working")
         elif kind == "reader_ok":
             self.kiosk.reader_ok()
-            store.set_meta(self.kiosk.db, reader_ok=1)
+            store.set_meta(self.kiosk.db, reader_ok=1, reader_fault=None)
         elif kind == "button":
             self.kiosk.press(item[1])
         elif kind == "door":
@@ -276,14 +286,16 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     """Open the screen and the devices and run the kiosk until maintenance or SIGTERM.
 
     Returns 0 after SIGTERM (and, with `window`, SIGINT) and `MAINTENANCE_EXIT`
-    after a librarian's exit; whatever was opened is closed either way, so the
-    lock ends locked. The signal handlers go in first: once SDL's video is up,
+    after a librarian's exit; raises `MissingHardware` when there is no display
+    or no GPIO chip (also kept in the database for `kiosk status`). Whatever
+    was opened is closed either way, so the lock ends locked. The signal handlers go in first: once SDL's video is up,
     SDL would otherwise turn a SIGTERM into a window-close event, which a
     kiosk ignores.
     """
     import pygame
 
     import hardware
+    from hardware.base import HardwareError
     from kiosk.app import Kiosk
     from kiosk.clock import SystemClock
     from kiosk.screen import Screen, find_cjk_font, translator
@@ -307,17 +319,24 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         font = find_cjk_font(config.screen.font)  # before anything opens: a clear message, nothing half-started
         db = store.init_db(db_path)
         opened.callback(db.conn.close)
-        pygame.display.init()
-        opened.callback(pygame.display.quit)
-        pygame.font.init()
-        display = open_display(config.screen, window)
+        try:
+            pygame.display.init()
+            opened.callback(pygame.display.quit)
+            pygame.font.init()
+            display = open_display(config.screen, window)
+        except pygame.error as exc:
+            driver = os.environ.get("SDL_VIDEODRIVER") or "any"
+            raise missing_hardware(db, f"no display: SDL's {driver} video driver found no screen ({exc})") from None
         pygame.display.set_caption(config.kiosk.name)
         keys = DemoKeys() if demo else None
         screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
         inputs: queue.Queue = queue.Queue()
         hw = config.hardware
-        devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
-                                 has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
+        try:
+            devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
+                                     has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
+        except HardwareError as exc:
+            raise missing_hardware(db, str(exc)) from None
         opened.callback(devices.close)  # the lock ends locked
         devices.post_to(inputs)
         sync_now = SyncNow(db_path, config_path, config.central.url)
@@ -330,12 +349,21 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         if asked:
             loop.stop(asked[0])
         opened.callback(sdnotify.stopping)
+        store.set_meta(db, start_error=None)
         devices.start()
         status = loop.run()
     said = "exit for maintenance" if status == MAINTENANCE_EXIT else "stopped"
     sdnotify.status(f"kiosk {kiosk.kiosk_id}: {said}")
     log.info("kiosk %s: %s", kiosk.kiosk_id, said)
     return status
+
+
+def missing_hardware(db, what: str) -> MissingHardware:
+    """Keep `what` for `kiosk status` and `systemctl status kiosk`, and return the error to raise."""
+    store.set_meta(db, start_error=what)
+    kiosk_id = store.get_meta(db, "kiosk_id") or "?"
+    sdnotify.status(f"kiosk {kiosk_id}: out of order: {what}")
+    return MissingHardware(what)
 
 
 def display_available() -> tuple[bool, str]:

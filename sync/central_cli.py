@@ -41,6 +41,7 @@ class CentralGroup(click.Group):
 
 
 @click.group(cls=CentralGroup)
+@click.version_option(package_name="library-kiosk", prog_name="kiosk-central")
 def main():
     """The library kiosks' central store."""
 

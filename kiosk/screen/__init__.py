@@ -26,6 +26,7 @@ import pygame
 
 from kiosk.errors import ConfigError
 from kiosk.i18n import translator  # noqa: F401  (re-exported: Kiosk(translate=translator))
+from kiosk.version import version
 from kiosk.view import N_, View
 
 SIZES = ((320, 240), (480, 320), (800, 480))
@@ -462,6 +463,7 @@ class Screen:
             self._t(N_("Last sync: {when}")).format(when=s.last_sync or self._t(N_("never"))),
             self._t(N_("Clock: synced")) if s.clock_trusted else self._t(N_("Clock: not synced")),
             self._t(N_("Reader: working")) if s.reader_ok else self._t(N_("Reader: not working")),
+            f"library-kiosk {version()}",  # a name and a number: the same in every language
         ]
         if v.can_exit:
             facts.append(self._t(N_("Exit closes the kiosk for maintenance; it is logged.")))
