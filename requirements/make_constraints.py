@@ -25,7 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "requirements" / "constraints.txt"
 GPIO = ["lgpio", "rpi-lgpio", "spidev"]
-NEVER = {"library-kiosk", "rpi-gpio"}
+# The project itself; the RPi.GPIO package, which a kiosk never installs; and
+# pip and setuptools, which sqlite-utils names but a kiosk never runs: the
+# venv's own are kept (a newer pip would be reinstalled and byte-compiled on
+# every kiosk for nothing).
+NEVER = {"library-kiosk", "rpi-gpio", "pip", "setuptools"}
 
 
 def resolve(python: str, report: Path, *args: str) -> dict[str, str]:

@@ -278,6 +278,11 @@ install_lgpio() {
     if pip_install -c "$SRC/$CONSTRAINTS" --only-binary lgpio lgpio 2>"$TMP/lgpio-wheel.err"; then
         return
     fi
+    # Only "no wheel for this Python" is a reason to compile; a network error is not.
+    if ! grep -q "No matching distribution found for lgpio" "$TMP/lgpio-wheel.err"; then
+        cat "$TMP/lgpio-wheel.err" >&2
+        die "lgpio: pip install failed: $(grep -v '^[[:space:]]*$' "$TMP/lgpio-wheel.err" | tail -n 1)"
+    fi
     say "lgpio: no wheel for $("$VENV_DIR/bin/python" -c 'import sys; print("Python %d.%d" % sys.version_info[:2])')" \
         "on PyPI: building it from source"
     apt_install swig build-essential python3-dev
@@ -288,20 +293,21 @@ install_lgpio() {
 
 install_gpio_stack() {
     install_lgpio
-    # rpi-lgpio is the RPi.GPIO that mfrc522 imports, on every model; the
-    # RPi.GPIO package (which mfrc522 declares) never comes in.
-    if ! venv_python -c 'import lgpio, RPi.GPIO as g, sys; sys.exit(getattr(g, "lgpio", None) is not lgpio)' \
-            2>/dev/null; then
-        pip_install -c "$SRC/$CONSTRAINTS" --no-deps rpi-lgpio
-    fi
     if ! venv_python -c 'import spidev' 2>/dev/null; then
         # No python3-spidev in this archive: spidev has no wheel on PyPI.
         apt_install build-essential python3-dev
         pip_install -c "$SRC/$CONSTRAINTS" spidev
     fi
-    pip_install -c "$SRC/$CONSTRAINTS" --no-deps mfrc522
+    # mfrc522 without the RPi.GPIO package it declares, and rpi-lgpio as the
+    # RPi.GPIO it imports, on every model (unless Raspberry Pi OS's is there).
+    local no_deps=(mfrc522)
+    if ! venv_python -c 'import lgpio, RPi.GPIO as g, sys; sys.exit(getattr(g, "lgpio", None) is not lgpio)' \
+            2>/dev/null; then
+        no_deps+=(rpi-lgpio)
+    fi
+    pip_install -c "$SRC/$CONSTRAINTS" --no-deps "${no_deps[@]}"
     if ! venv_python -m hardware.stack >"$TMP/stack.out" 2>&1; then
-        die "the new venv $VENV_DIR cannot drive the hardware: $(tail -n 1 "$TMP/stack.out")"
+        die "the new venv $VENV_PATH cannot drive the hardware: $(tail -n 1 "$TMP/stack.out")"
     fi
     local line
     while IFS= read -r line; do say "  $line"; done <"$TMP/stack.out"

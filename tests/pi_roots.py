@@ -25,6 +25,7 @@ Command line, for building and looking at the roots by hand:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shlex
@@ -32,6 +33,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +171,9 @@ def log(message: str) -> None:
 
 def _chroot_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb", "DEBIAN_FRONTEND": "noninteractive",
-           "PIP_CERT": HOST_CA, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_DEFAULT_TIMEOUT": "60"}
+           "PIP_CERT": HOST_CA, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_DEFAULT_TIMEOUT": "60",
+           # The test machine's network drops connections now and then; a Pi's install retries by hand.
+           "PIP_RETRIES": "10"}
     env.update(extra or {})
     return env
 
@@ -216,11 +220,59 @@ def codename(root: Path) -> str:
     raise RootError(f"{root}/etc/os-release: no VERSION_CODENAME")
 
 
+def run_logged(root: Path, command: list[str], log_path: Path, *, env: dict[str, str] | None = None,
+               timeout: float = 3600, caches: bool = False) -> subprocess.CompletedProcess:
+    """`run_in` with stderr in stdout, each line written to `log_path` as it comes, with the seconds since start.
+
+    For the long installs: `tail -f` the log to watch one, and the stamps say
+    where the time went.
+    """
+    started = time.monotonic()
+    lines = []
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        proc = subprocess.Popen(_argv(root, command, env, None, "/", caches), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                log_file.write(f"[{time.monotonic() - started:6.0f}s] {line}")
+                log_file.flush()
+            proc.wait()
+        finally:
+            timer.cancel()
+    return subprocess.CompletedProcess(command, proc.returncode, "".join(lines), "")
+
+
+def phases(log_path: Path) -> list[tuple[float, str]]:
+    """The `install:` lines of a log from `run_logged`, with their seconds since the start."""
+    found = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        stamp, _, text = line.partition("] ")
+        if text.startswith("install: "):
+            found.append((float(stamp.strip("[ s")), text))
+    return found
+
+
 def popen_in(root: Path, command: list[str], *, env: dict[str, str] | None = None, user: str | None = None,
              cwd: str = "/") -> subprocess.Popen:
     """`command` started in `root` as `run_in` would run it; its pid is the command's own."""
     return subprocess.Popen(_argv(root, command, env, user, cwd, False), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def harness_settings(root: Path) -> None:
+    """What the test machine needs of a root, changing nothing install.sh does.
+
+    dpkg without fsync (emulated, each one is slow), no translated package
+    lists, retries over this machine's network, which drops connections now
+    and then, and its name servers.
+    """
+    (root / "etc/dpkg/dpkg.cfg.d/library-kiosk-test").write_text("force-unsafe-io\n")
+    (root / "etc/apt/apt.conf.d/99library-kiosk-test").write_text('Acquire::Languages "none";\n'
+                                                                  'Acquire::Retries "5";\n')
+    shutil.copy2("/etc/resolv.conf", root / "etc/resolv.conf")
 
 
 def base_root(suite: str) -> Path:
@@ -229,8 +281,17 @@ def base_root(suite: str) -> Path:
     path = CACHE / f"{suite}-{ARCH}-{key}"
     if (path / ".library-kiosk-base").exists():
         return path
-    enable_binfmt()
     CACHE.mkdir(parents=True, exist_ok=True)
+    # One build per release at a time, whichever process asks (two test runs on one machine).
+    with open(CACHE / f".{suite}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (path / ".library-kiosk-base").exists():
+            return path
+        return _build_base(suite, key, path)
+
+
+def _build_base(suite: str, key: str, path: Path) -> Path:
+    enable_binfmt()
     building = CACHE / f".{path.name}.building"
     shutil.rmtree(building, ignore_errors=True)
     started = time.monotonic()
@@ -244,11 +305,7 @@ def base_root(suite: str) -> Path:
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
         raise RootError(f"debootstrap {suite} failed (exit {result.returncode}):\n{tail}")
-    # Test-harness speed-ups that change nothing install.sh does: dpkg without
-    # fsync (emulated, each one is slow) and no translated package lists.
-    (building / "etc/dpkg/dpkg.cfg.d/library-kiosk-test").write_text("force-unsafe-io\n")
-    (building / "etc/apt/apt.conf.d/99library-kiosk-test").write_text('Acquire::Languages "none";\n')
-    shutil.copy2("/etc/resolv.conf", building / "etc/resolv.conf")
+    harness_settings(building)
     run_in(building, ["apt-get", "update", "-q"], caches=True, check=True, timeout=1800)
     (building / ".library-kiosk-base").write_text(f"{suite} {key}\n")
     for old in CACHE.glob(f"{suite}-{ARCH}-*"):
@@ -284,7 +341,7 @@ def fresh_root(suite: str) -> Path:
     subprocess.run(["cp", "-a", "--reflink=auto", str(base), str(path)], check=True)
     (path / ".library-kiosk-base").unlink()
     shutil.copy2(host_ca_bundle(), path / HOST_CA.lstrip("/"))
-    shutil.copy2("/etc/resolv.conf", path / "etc/resolv.conf")
+    harness_settings(path)
     pi_identity(path, BOARDS[suite])
     return path
 
