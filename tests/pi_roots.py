@@ -184,7 +184,10 @@ def _argv(root: Path, command: list[str], env: dict[str, str] | None, user: str 
     if caches:
         apt = CACHE / "apt" / f"{ARCH}-{codename(root)}"
         pip = CACHE / "pip"
-        for host, inside in ((apt, "var/cache/apt/archives"), (pip, "root/.cache/pip")):
+        wheels = CACHE / "wheels"
+        env = {"PIP_FIND_LINKS": WHEELHOUSE, **(env or {})}
+        for host, inside in ((apt, "var/cache/apt/archives"), (pip, "root/.cache/pip"),
+                             (wheels, WHEELHOUSE.lstrip("/"))):
             (host / "partial" if "apt" in inside else host).mkdir(parents=True, exist_ok=True)
             (root / inside).mkdir(parents=True, exist_ok=True)
             mounts.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(str(root / inside))}")
@@ -210,6 +213,47 @@ def run_in(root: Path, command: list[str], *, env: dict[str, str] | None = None,
                               timeout=timeout, input=input, check=check)
     except subprocess.CalledProcessError as exc:
         raise RootError(f"in {root}: {shlex.join(command)} exited {exc.returncode}:\n{exc.stdout}{exc.stderr}") from None
+
+
+WHEELHOUSE = "/var/cache/library-kiosk-wheels"  # inside a root
+AARCH64_TAGS = ("manylinux_2_17_aarch64", "manylinux2014_aarch64", "manylinux_2_28_aarch64",
+                "manylinux_2_34_aarch64")
+
+
+def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
+    """This machine's copy of PyPI's aarch64 wheels of every pinned package, for `pythons`.
+
+    pip's own cache keeps nothing here (this network's proxy sends no caching
+    headers), so the wheels are fetched once by this machine's pip and given to
+    pip in the root as --find-links: it still asks PyPI which versions exist
+    and takes the same files from here. Packages without such a wheel
+    (spidev; lgpio on Python 3.13) still come from PyPI.
+    """
+    dest = CACHE / "wheels"
+    dest.mkdir(parents=True, exist_ok=True)
+    missing = dest / ".no-wheel"  # pins PyPI has no such wheel of: asked once, not at every run
+    known_missing = set(missing.read_text().split()) if missing.exists() else set()
+    have = {p.name.lower() for p in dest.iterdir()}
+    pins = [line.strip() for line in constraints.read_text().splitlines() if "==" in line and not line.startswith("#")]
+    platforms = [arg for tag in AARCH64_TAGS for arg in ("--platform", tag)]
+    for python in pythons:
+        tag = "cp" + python.replace(".", "")
+        for pin in pins:
+            name, version = pin.split("==")
+            prefix = f"{name.replace('-', '_').lower()}-{version}-"
+            if any(n.startswith(prefix) and (f"-{tag}-" in n or "-none-any" in n or "-abi3-" in n) for n in have):
+                continue
+            if f"{tag}:{pin}" in known_missing:
+                continue
+            got = subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download",
+                            "-q", "--no-deps", "--only-binary", ":all:", "--python-version", python, *platforms,
+                            "--cert", host_ca_bundle(), "--retries", "10", "-d", str(dest), pin],
+                           capture_output=True, text=True, timeout=600)
+            if "No matching distribution" in got.stderr:
+                known_missing.add(f"{tag}:{pin}")
+                missing.write_text("\n".join(sorted(known_missing)) + "\n")
+            have = {p.name.lower() for p in dest.iterdir()}
+    return dest
 
 
 def codename(root: Path) -> str:

@@ -106,6 +106,9 @@ def prepare(suite: str) -> Pi:
     snapshot_source(src)
     times["fresh copy"] = time.monotonic() - mark
     mark = time.monotonic()
+    pi_roots.wheelhouse(src / "requirements/constraints.txt", (PYTHON[suite],))
+    times["wheels"] = time.monotonic() - mark
+    mark = time.monotonic()
     log = pi_roots.WORK / f"{suite}-install.log"
     result = pi_roots.run_logged(root, ["bash", f"{SRC}/systemd/install.sh", "--kiosk"], log, caches=True)
     times["install.sh --kiosk"] = time.monotonic() - mark
