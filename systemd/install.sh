@@ -117,8 +117,13 @@ trap 'rm -rf "$TMP"' EXIT
 
 # --- Debian packages ---------------------------------------------------------
 
-is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+# No `| grep -q` here: under pipefail, grep leaving early makes the pipe fail.
+is_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]; }
+has_candidate() {
+    local policy
+    policy=$(apt-cache policy "$1" 2>/dev/null || true)
+    [[ $policy == *"Candidate: "* && $policy != *"Candidate: (none)"* ]]
+}
 
 APT_UPDATED=0
 apt_install() {
