@@ -42,6 +42,7 @@ class CentralGroup(CommandLine):
 
 
 @click.group(cls=CentralGroup)
+@click.version_option(package_name="library-kiosk", prog_name="kiosk-central")
 def main():
     """The library kiosks' central store."""
 
