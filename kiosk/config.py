@@ -200,7 +200,11 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         return Config()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
+        if raw.startswith(b"SQLite format 3\x00"):
+            raise ConfigError(f"{p}: not a config file but a SQLite database (--config takes the config file, "
+                              "--db the database)")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -1,6 +1,9 @@
 """The scripted kiosk's input: one event a line, read one line at a time.
 
-    at 2026-11-23T09:00:00+08:00   set the clock
+    at 2026-11-23T09:00:00+08:00   set the clock (trusted, as after a time sync)
+    at 1970-01-01T00:00:00+00:00 untrusted
+                                   set a clock the kiosk cannot trust (a boot with
+                                   no real-time clock and no network)
     wait 25                        let time pass (seconds)
     tap 04A1B2C3                   a tag on the reader
     scan 9780141365466             a barcode from the scanner
@@ -50,13 +53,16 @@ def parse_line(number: int, text: str, source: str = "script") -> Command | None
 
     if verb == "at":
         need("a date and time like 2026-11-23T09:00:00+08:00")
+        moment, _, trust = arg.partition(" ")
+        if trust.strip() not in ("", "untrusted"):
+            raise ScriptError(f"{where}: after the time, 'at' takes only 'untrusted', not {trust.strip()!r}")
         try:
-            when = datetime.fromisoformat(arg)
+            when = datetime.fromisoformat(moment)
         except ValueError:
-            raise ScriptError(f"{where}: {arg!r} is not a date and time like 2026-11-23T09:00:00+08:00") from None
+            raise ScriptError(f"{where}: {moment!r} is not a date and time like 2026-11-23T09:00:00+08:00") from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        return Command(number, text, "at", when)
+        return Command(number, text, "at", (when, trust.strip() != "untrusted"))
     if verb == "wait":
         need("a number of seconds")
         try:

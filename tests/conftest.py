@@ -90,7 +90,7 @@ def demo_central(tmp_path):
     from sync.server import db as store
 
     path = tmp_path / "central.db"
-    db = store.open_db(path)
+    db = store.init_db(path)
     tokens = seed_demo(db)
     with CentralServer(path) as server:
         server.tokens, server.db, server.path = tokens, db, path

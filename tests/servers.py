@@ -72,7 +72,7 @@ def seed_pages(path):
     from sync.server import db as store
     from sync.server.auth import hash_password
 
-    db = store.open_db(path)
+    db = store.init_db(path)
     store.set_librarian(db, "wu", hash_password(PASSWORD))
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(encoding="utf-8"), "items.csv")

@@ -21,7 +21,7 @@ MORNING = "at 2026-11-23T09:00:00+08:00"
 @pytest.fixture
 def central(tmp_path):
     path = tmp_path / "central.db"
-    db = central_db.open_db(path)
+    db = central_db.init_db(path)
     tokens = {k: central_db.add_kiosk(db, k) for k in ("door", "cabinet-3a")}
     central_db.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     central_db.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")

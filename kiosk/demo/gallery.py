@@ -115,7 +115,7 @@ def central_page(folder: Path) -> dict:
     from sync.server import db as central
 
     folder.mkdir(parents=True, exist_ok=True)
-    db = central.open_db(folder / "central.db")
+    db = central.init_db(folder / "central.db")
     central.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     central.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
     central.add_kiosk(db, "history")

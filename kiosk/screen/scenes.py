@@ -177,7 +177,14 @@ def result(screen, box: pygame.Rect) -> None:
 
 
 def fault(screen, box: pygame.Rect) -> None:
+    """The reader not working (drawn); or, with a message, the kiosk out of order and what became of the last tap."""
     L = screen.layout
+    if screen.view.message is not None:
+        band = banner(screen, pygame.Rect(box.left, box.top, box.width, box.height // 2), "error",
+                      screen.view.heading, max_lines=3)
+        top = band.bottom + L.gap
+        screen.put(screen.view.message, "body", pygame.Rect(box.left, top, box.width, box.bottom - top), max_lines=5)
+        return
     size = min(box.height // 3, box.width // 5)
     screen.icon("reader", pygame.Rect(box.centerx - size // 2, box.bottom - size, size, size), LATE)
     big_banner(screen, pygame.Rect(box.left, box.top, box.width, box.height - size - L.gap), "error",
