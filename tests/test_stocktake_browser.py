@@ -53,8 +53,8 @@ def test_a_stocktake_closed_and_a_rotation_planned_in_the_browser(chromium, cent
     page.screenshot(path=str(out / "stocktake.png"), full_page=True)
 
     page.get_by_role("button", name="Close the stocktake").click()
-    expect(page.get_by_role("alert")).to_contain_text("tick the box")
-    page.get_by_label("We looked for them: mark the 1 missing book lost").check()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box")
+    page.get_by_label("We looked for it: mark the 1 missing book lost").check()
     page.get_by_role("button", name="Close the stocktake").click()
     expect(page.get_by_role("status")).to_contain_text("1 missing book marked lost")
     assert central.db.execute("SELECT status FROM items WHERE id = 'B0020'").fetchone()[0] == "lost"

@@ -48,7 +48,7 @@ def push(db, kiosk, *records):
 
 @pytest.fixture
 def db(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
     for kiosk in ("door", "cabinet-3a", "cabinet-4b"):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kiosk.domain.errors import KioskError
+from kiosk.domain.view import N_
 from sync.server import db as store
-from sync.server.pages.common import Pages
+from sync.server import i18n
+from sync.server.pages.common import Pages, language
 
 STEPS = 6  # homes a rotation plan's form offers
+RENAMED = N_("{home} is now called {name}; the kiosks show it from their next sync.")
 
 
 def routes(ctx: Pages) -> APIRouter:
@@ -36,7 +38,7 @@ def routes(ctx: Pages) -> APIRouter:
                 store.set_home(get_db(), who["librarian"], home, name, class_name)
         except KioskError as exc:
             return RedirectResponse("/homes?" + urlencode({"error": str(exc)}), status_code=303)
-        done = f"{home} is now called {name.strip()}; the kiosks show it from their next sync"
+        done = i18n.catalog(language(request)).gettext(RENAMED).format(home=home, name=name.strip())
         return RedirectResponse("/homes?" + urlencode({"done": done}), status_code=303)
 
     @pages.get("/homes/{home}/history", response_class=HTMLResponse)
@@ -45,7 +47,7 @@ def routes(ctx: Pages) -> APIRouter:
         db = get_db()
         if not store.known_home(db, home):
             return HTMLResponse("Not found", status_code=404)
-        since = store.term_start(date.today()).isoformat()
+        since = store.term_start(db, store.local_today(db)).isoformat()
         return page(request, "home_history.html", who, home=home, name=store.home_names(db).get(home, home),
                     rows=store.home_history(db, home), reading=store.corner_reading(db, home, since), since=since)
 
