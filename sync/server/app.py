@@ -20,6 +20,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from kiosk.domain.records import RecordKind
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
 from sync.server import db as store
+from sync.server.turns import PushTurns
 
 log = logging.getLogger("kiosk-central")
 
@@ -173,13 +174,16 @@ def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_
 
 def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
     """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
-    store.open_db(db_path).close()  # refused at once, in one line, if it is missing, damaged or newer
+    db = store.open_db(db_path)  # refused at once, in one line, if it is missing, damaged or newer
+    store.refresh_statistics(db)
+    db.close()
     local = threading.local()
     write_lock = threading.Lock()
     app = FastAPI(title="Library kiosk central store", version="1",
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
+    app.add_middleware(PushTurns)
 
     def get_db():
         db = getattr(local, "db", None)

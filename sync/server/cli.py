@@ -42,6 +42,7 @@ class CentralGroup(CommandLine):
 
 
 @click.group(cls=CentralGroup)
+@click.version_option(package_name="library-kiosk", prog_name="kiosk-central")
 def main():
     """The library kiosks' central store."""
 
@@ -193,12 +194,12 @@ def report(name, db_path, as_json, as_csv, today, class_name, home, since):
         rows = list(store.log_records(db))
     elif name == "charges":
         rows = store.charges_report(db)
+    elif name == "flagged":
+        rows = store.flagged(db)
     elif name == "stocktake":
         rows = stocktake_rows(db, home, since)
-    elif name == "homes":
-        rows = store.homes_report(db)
     else:
-        rows = store.flagged(db)
+        rows = store.homes_report(db)
     if class_name is not None:
         if name not in ("loans", "overdue"):
             fail("--class goes with the loans and overdue reports")

@@ -2,8 +2,7 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit`, `privacy`, `showcase`, `homes` and `stocktake` the statements of each
-subject; `desk`,
+`audit`, `privacy`, `showcase`, `homes` and `stocktake` the statements of each subject; `desk`,
 `charges`, `people` and `settings` the librarian's desk, what lost books
 cost, finding people and books, the school's settings; `backup` copies and
 restores the whole database. The names below are
@@ -41,7 +40,7 @@ from sync.server.db.reports import (
     unknown_tags,
 )
 from sync.server.db.schema import (
-    CentralError, Conflict, epoch, init_db, iso, migrations, next_revs, open_db, utc_now,
+    CentralError, Conflict, epoch, init_db, iso, migrations, next_revs, open_db, refresh_statistics, utc_now,
 )
 from sync.server.db.settings import get_settings, save_settings, zone
 from sync.server.db.showcase import refresh as refresh_showcase
@@ -53,12 +52,13 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now", "refresh_showcase", "charges_facts", "charges_report",
+    "migrations", "next_revs", "open_db", "refresh_statistics", "utc_now", "refresh_showcase", "charges_facts", "charges_report",
     "list_charges", "owed", "settle", "change_due_date", "close_as", "desk_action", "find_item", "find_patron",
     "loan_of", "loans_of", "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone",
     "book", "classes_matching", "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching",
     "person", "search_patrons",
-    "HOME_REPORT_KEYS", "corner_reading", "create_rotation", "home_history", "home_names", "homes_list",
-    "homes_report", "known_home", "packing_lists", "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES",
-    "close_stocktake", "reconcile", "still_missing", "stocktake_lists", "stocktakes",
+    "HOME_REPORT_KEYS", "corner_reading",
+    "create_rotation", "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists",
+    "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing",
+    "stocktake_lists", "stocktakes",
 ]
