@@ -13,8 +13,6 @@ chunks of `kiosk.store.CHUNK` rows and the write lock left free for
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,7 +29,7 @@ from kiosk.app import Kiosk  # noqa: E402
 from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import Config  # noqa: E402
 from sync.client import CHUNK_PAUSE  # noqa: E402
-from report import figure  # noqa: E402
+from report import bare_inserts, figure, pct  # noqa: E402
 
 ITEMS, PATRONS, PAGE = 50_000, 1_000, 1_000
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -90,27 +88,6 @@ def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: i
     sync.wait()
     db.conn.close()
     return times
-
-
-def bare_inserts(path: Path, count: int) -> list[float]:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO t(body) VALUES (?)", [json.dumps({"n": i})])
-        conn.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    conn.close()
-    return times
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

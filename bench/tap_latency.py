@@ -40,7 +40,7 @@ from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import Config  # noqa: E402
 from kiosk.domain.events import Record  # noqa: E402
 
-from report import figure  # noqa: E402
+from report import figure, pct  # noqa: E402
 from workload import Visits, catalog  # noqa: E402
 
 ITEMS, PATRONS = 50_000, 1_000
@@ -111,12 +111,6 @@ class Bare:
             self.conn.execute("INSERT INTO t(body) VALUES (?)", [json.dumps({"due": "2026-12-07", "n": i})])
             self.conn.execute("COMMIT")
             self.samples.append(time.perf_counter() - start)
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def show(cases: list[Case], bare: Bare) -> None:

@@ -13,8 +13,6 @@ Target: p99 ratio to the bare insert at most 2.0.
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hardware.fake import FakeLights, FakeLock, FakeSounder  # noqa: E402
 from kiosk import store  # noqa: E402
-from report import figure  # noqa: E402
+from report import bare_inserts, figure, pct  # noqa: E402
 from kiosk.app import Kiosk  # noqa: E402
 from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import Config  # noqa: E402
@@ -74,27 +72,6 @@ def untrusted_taps(path: Path, taps: int, first: int = 0) -> list[float]:
         assert outcome["record"] is not None and (outcome["due"] or "2026-11-15") >= "2026-11-15", outcome
     db.conn.close()
     return times
-
-
-def bare_inserts(path: Path, count: int) -> list[float]:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO t(body) VALUES (?)", [json.dumps({"due": "2026-12-07", "n": i})])
-        conn.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    conn.close()
-    return times
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -32,13 +32,13 @@ def test_both_commands_say_the_version():
 def test_the_staff_screen_and_the_kiosks_page_show_the_version(tmp_path):
     # The kiosks page shows what each kiosk's sync reports.
     assert reported_to_the_central_store() == VERSION
-    staff = next(view for name, _, view, _ in scene_views(tmp_path, "en") if name == "staff")
+    staff = next(view for scene, view, _ in scene_views(tmp_path, "en") if scene.name == "staff")
     pygame.display.init()
     pygame.font.init()
     try:
         screen = Screen(pygame.Surface((800, 480)), translator, font_path=find_cjk_font())
         screen.show(staff)
         screen.draw(staff.now)
-        assert f"library-kiosk {VERSION}" in [box.text for box in screen.boxes]
+        assert f"Version {VERSION}" in [box.text for box in screen.boxes]
     finally:
         pygame.display.quit()

@@ -136,7 +136,7 @@ def staff(screen, box: pygame.Rect) -> None:
              screen.t(N_("Clock: synced")) if s.clock_trusted else screen.t(N_("Clock: not synced")),
              screen.t(N_("IP: {address}")).format(address=s.ip) if s.ip else None,
              screen.t(N_("Cabinet door: open")) if s.door_open else None,
-             f"library-kiosk {version()}"]  # a name and a number: the same in every language
+             screen.t(N_("Version {version}")).format(version=version())]
     facts = [fact for fact in facts if fact]
     wide = [screen.t(N_("Unknown tags: {tags}")).format(
         tags=", ".join(f"{uid} ({format_time(seen, zone, v.language) or ''})" for uid, seen in v.unknown_tags))

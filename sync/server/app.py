@@ -172,11 +172,16 @@ def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_
         return store.kiosk_records(get_db(), kiosk_id, after, limit)
 
 
-def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
-    """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
-    db = store.open_db(db_path)  # refused at once, in one line, if it is missing, damaged or newer
+def prepare(db_path: str) -> None:
+    """Refuse at once, in one line, a database that is missing, damaged or newer; fresh query statistics."""
+    db = store.open_db(db_path)
     store.refresh_statistics(db)
     db.close()
+
+
+def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
+    """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
+    prepare(db_path)
     local = threading.local()
     write_lock = threading.Lock()
     app = FastAPI(title="Library kiosk central store", version="1",
