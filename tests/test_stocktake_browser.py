@@ -51,6 +51,11 @@ def test_a_stocktake_closed_and_a_rotation_planned_in_the_browser(chromium, cent
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.get_by_role("heading", name="Missing (1)")).to_have_css("color", "rgb(160, 16, 16)")
     page.screenshot(path=str(out / "stocktake.png"), full_page=True)
+    page.goto(central.url + f"/lang/zh_CN?back=/stocktake%3Fhome%3Dclass-3a%26since%3D{DAY}")
+    expect(page.get_by_role("heading", name="盘点：Class 3A")).to_be_visible()
+    expect(page.get_by_role("heading", name="缺失 (1)")).to_be_visible()
+    page.screenshot(path=str(out / "stocktake-zh_CN.png"), full_page=True)
+    page.goto(central.url + f"/lang/en?back=/stocktake%3Fhome%3Dclass-3a%26since%3D{DAY}")
 
     page.get_by_role("button", name="Close the stocktake").click()
     expect(page.get_by_role("alert")).to_contain_text("Tick the box")
