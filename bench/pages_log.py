@@ -31,7 +31,7 @@ import requests
 from sync_common import central_db, central_store
 
 from report import figure
-from sync.server.pages import hash_password
+from sync.server.auth import hash_password
 
 TARGET = 0.200
 KINDS = {"checkout": 30, "return": 29, "renew": 9, "refused": 14, "not_on_loan": 6, "unknown_tag": 2, "inventory": 10}

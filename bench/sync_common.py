@@ -115,7 +115,7 @@ class Central:
 def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[Central]:
     """`kiosk-central serve` on a free loopback port over a new store in `folder`, with these kiosks."""
     location = str(folder / "central.db")
-    db = central_db.open_db(location)
+    db = central_db.init_db(location)
     tokens = {kiosk_id: central_db.add_kiosk(db, kiosk_id) for kiosk_id in kiosk_ids}
     if prepare is not None:
         prepare(db)
@@ -147,11 +147,17 @@ def tail(path: Path, lines: int = 20) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def kiosk_files(folder: Path, kiosk_id: str, url: str, token: str) -> tuple[Path, Path]:
-    """A kiosk's database path and its config: only its id, the store's URL and its token; defaults otherwise."""
+def kiosk_files(folder: Path, kiosk_id: str, url: str, token: str, create: bool = True) -> tuple[Path, Path]:
+    """A kiosk's database (made as `kiosk init` makes it, unless not `create`) and its config.
+
+    The config sets only the kiosk's id, the store's URL and its token: every other setting is the default.
+    """
     config = folder / f"{kiosk_id}.toml"
     config.write_text(f'[kiosk]\nid = "{kiosk_id}"\n\n[central]\nurl = "{url}"\ntoken = "{token}"\n')
-    return folder / f"{kiosk_id}.db", config
+    db_path = folder / f"{kiosk_id}.db"
+    if create:
+        store.init_db(db_path, kiosk_id).conn.close()
+    return db_path, config
 
 
 def sync_once(db_path: Path, config: Path) -> subprocess.Popen:

@@ -68,12 +68,19 @@ def build(path: Path, log_records: int) -> None:
 
 
 def lose_clock(source: Path, target: Path) -> None:
-    """A copy of `source` as a kiosk that lost its clock after its first records would have written it."""
+    """A copy of `source` as a kiosk that lost its clock after its first records would have left it.
+
+    Its records after the first ones are untrusted, and the floor each
+    untrusted append keeps beside its record (`store.keep_floor`) is the
+    last trusted record's time.
+    """
     shutil.copy(source, target)
-    conn = sqlite3.connect(target)
-    with conn:
-        conn.execute("UPDATE log SET trusted = 0 WHERE seq > ?", [TRUSTED_HISTORY])
-    conn.close()
+    db = store.open_db(target)
+    with db.atomic():
+        db.execute("UPDATE log SET trusted = 0 WHERE seq > ?", [TRUSTED_HISTORY])
+        floor = db.execute("SELECT at FROM log WHERE seq = ?", [TRUSTED_HISTORY]).fetchone()[0]
+        store.keep_floor(db, "bench", floor, store.last_seq(db, "bench"))
+    db.conn.close()
 
 
 class Case:
@@ -81,8 +88,8 @@ class Case:
 
     def __init__(self, name: str, path: Path, trusted: bool, seconds: float = float("inf")):
         self.name, self.seconds = name, seconds
-        clock = ScriptClock(T0)
-        clock.trusted = trusted
+        clock = ScriptClock()
+        clock.set(T0, trusted=trusted)
         kiosk = Kiosk(store.open_db(path), Config(), clock, lights=FakeLights(), sounder=FakeSounder(),
                       lock=FakeLock())
         self.visits = Visits(kiosk, clock)

@@ -25,7 +25,7 @@ def indexes(db, table: str) -> set[str]:
 
 def test_a_store_started_over_a_log_it_never_analysed_has_statistics_for_every_index_of_the_log(tmp_path):
     path = tmp_path / "central.db"
-    db = store.open_db(path)
+    db = store.init_db(path)
     with db.atomic():
         db.conn.executemany(
             "INSERT INTO log (kiosk_id, seq, kind, at, corrected_at, patron_id, class_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -37,7 +37,7 @@ def test_a_store_started_over_a_log_it_never_analysed_has_statistics_for_every_i
 
 
 def test_a_large_import_refreshes_the_statistics_and_a_small_one_leaves_them(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     store.import_csv(db, "patrons", "id,name,type,class,card_uid,status,expires\nS1,Mia,student,3B,,,\n"
                      "S2,Leo,student,3B,,,\n", "two.csv")
     assert analysed(db, "patrons") == set()
@@ -63,7 +63,7 @@ def steps(db, filters: dict) -> int:
 
 
 def test_a_page_filtered_by_a_class_and_a_kind_reads_about_as_much_as_the_newest_page(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     # A year of 3B borrowing, and of renewals in the other classes: 3B never renewed.
     with db.atomic():
         db.conn.executemany(

@@ -1,0 +1,29 @@
+"""The librarian's pages, served by the central store: one module per subject.
+
+Every page and form needs a login (`login`, `common.Pages.librarian`); every
+form carries the session's CSRF token. Templates are Jinja2 with
+autoescaping, so a title such as `<script>` shows as text. All SQL is in
+`sync.server.db`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sync.server.pages import (
+    catalog, charges, desk, flags, kiosks, loans, log, login, people, reading, rules, settings, transfer,
+)
+from sync.server.pages.common import LoginNeeded, Pages
+
+__all__ = ["LoginNeeded", "router"]
+
+
+def router(get_db, write_lock) -> APIRouter:
+    """Every page, over the app's per-thread connection `get_db` and its `write_lock`."""
+    ctx = Pages(get_db, write_lock)
+    pages = APIRouter(include_in_schema=False)
+    # `catalog` answers /{table}: it goes last so that it never shadows another page.
+    for subject in (login, kiosks, desk, people, charges, settings, log, loans, transfer, flags, reading, rules,
+                    catalog):
+        pages.include_router(subject.routes(ctx))
+    return pages

@@ -1,0 +1,69 @@
+"""Logging in and out (a session cookie that expires, CSRF double submit before there is a session); the language."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from sync.server import db as store
+from sync.server.auth import COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, sid_hash
+from sync.server.i18n import COOKIE as LANG_COOKIE
+from sync.server.i18n import LANGUAGES
+from sync.server.pages.common import Pages
+
+
+def routes(ctx: Pages) -> APIRouter:
+    """This subject's pages."""
+    pages = APIRouter(include_in_schema=False)
+    checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
+
+    @pages.get("/login")
+    def login_form(request: Request, failed: int = 0):
+        # Before there is a session, the form's token is checked against a
+        # cookie of its own (double submit), so no other site can log a
+        # browser in under someone else's account.
+        token = secrets.token_urlsafe(24)
+        response = ctx.render(request, "login.html", {"failed": failed, "who": None, "csrf": token})
+        response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.post("/login")
+    def login(request: Request, name: str = Form(...), password: str = Form(...), csrf: str = Form("")):
+        db = get_db()
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(csrf, expected):
+            return RedirectResponse("/login", status_code=303)
+        if not check_password(password, store.librarian_hash(db, name)):
+            return RedirectResponse("/login?failed=1", status_code=303)
+        sid = secrets.token_urlsafe(32)
+        with write_lock:
+            store.start_session(db, sid_hash(sid), name, secrets.token_urlsafe(24),
+                                store.utc_now() + timedelta(hours=SESSION_HOURS))
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.get("/lang/{code}")
+    def choose_language(code: str, back: str = "/"):
+        # Only a path on this site: never a way to send the browser elsewhere.
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/"
+        response = RedirectResponse(back, status_code=303)
+        if code in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+        return response
+
+    @pages.post("/logout")
+    def logout(request: Request, csrf: str = Form("")):
+        checked(request, csrf)
+        with write_lock:
+            store.end_session(get_db(), sid_hash(request.cookies.get(COOKIE, "")))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    return pages
