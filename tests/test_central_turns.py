@@ -5,6 +5,7 @@ at once, and the store's first second went to that rather than to storing.
 """
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from sync.protocol import HEALTH_PATH, records_path
 from sync.server.turns import AT_ONCE, PushTurns
@@ -55,6 +56,7 @@ def test_pushes_go_two_at_a_time_in_arrival_order_and_other_requests_do_not_wait
         await asyncio.gather(*pushes)
         return store
 
-    store = asyncio.run(scenario())
+    with ThreadPoolExecutor(1) as alone:  # a thread of its own: a browser test's event loop may run in this one
+        store = alone.submit(asyncio.run, scenario()).result(timeout=30)
     assert [p for p in store.entered if p != HEALTH_PATH] == [records_path(f"cabinet-{n:02d}") for n in range(10)]
     assert store.most == AT_ONCE + 1  # two pushes, and the health check beside them

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Callable, Optional
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from starlette.middleware import Middleware
 
 from kiosk.domain.records import RecordKind
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
@@ -170,16 +171,14 @@ def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_
 
 def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
     """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
-    db = store.open_db(db_path)  # refused at once, in one line, if it is missing, damaged or newer
-    store.refresh_statistics(db)
-    db.close()
+    # Refused at once, in one line, if it is missing, damaged or newer; the query planner's statistics made fresh.
+    store.refresh_statistics(store.open_db(db_path)).close()
     local = threading.local()
     write_lock = threading.Lock()
-    app = FastAPI(title="Library kiosk central store", version="1",
+    app = FastAPI(title="Library kiosk central store", version="1", middleware=[Middleware(PushTurns)],
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
-    app.add_middleware(PushTurns)
 
     def get_db():
         db = getattr(local, "db", None)

@@ -175,7 +175,7 @@ def epoch(db) -> str:
     return db.execute("SELECT value FROM store WHERE key = 'epoch'").fetchone()[0]
 
 
-def refresh_statistics(db) -> None:
+def refresh_statistics(db):
     """Give the query planner statistics that fit the tables as they are now (at start, after a large import).
 
     `PRAGMA optimize` analyses every table that has no statistics or has
@@ -185,12 +185,14 @@ def refresh_statistics(db) -> None:
     a plan is made for each index first (EXPLAIN: nothing runs). The analysis
     reads whole indexes, not a sample: a sample of a thousand rows of the log
     sees one kind and one class, and tells the planner no more than nothing.
+    Returns `db`.
     """
     for table, index in db.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").fetchall():
         column = db.execute(f"PRAGMA index_info([{index}])").fetchone()[2]
         db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM [{table}] WHERE [{column}] = ?", [None]).fetchall()
     # 0x10002: weigh every table, analyse without a sampling limit; 3.40 knows no 0x10000 and ignores it.
     db.execute("PRAGMA optimize = 0x10002")
+    return db
 
 
 def utc_now() -> datetime:
