@@ -13,8 +13,9 @@ and stayed so), where every record is floored at the last trusted time.
 Against a bare durable SQLite INSERT + COMMIT on the same disk in the same
 run, interleaved with the taps so that a noisy neighbour hurts all alike.
 
-Targets: p99 of the taps that write records at most 2.0 x the bare
-insert's; growth from the short log to the long one at most 1.2 x. The
+Targets: p99 of the taps that write records, and of every tap at the long
+log, at most 2.0 x the bare insert's; growth from the short log to the long
+one at most 1.2 x, for both. The
 untrusted kiosk's taps stop after a minute if they have not all been made
 (a floor walked back through the log took tenths of a second a tap).
 """
@@ -177,12 +178,17 @@ def main() -> None:
         cut = f" ({len(case.writing()):,} taps in {case.seconds:.0f} s)" if len(case.writing()) < args.taps else ""
         figure(f"tap p99 (writing), {case.name}{cut}", pct(case.writing(), 99) * 1000, "ms", baseline=base * 1000,
                baseline_is="bare INSERT+COMMIT p99", ratio_at_most=2.0)
-    figure(f"tap p99 growth, log of {short:,} -> {long:,}", pct(cases[1].writing(), 99) * 1000, "ms",
+    every = [[s.seconds for s in case.visits.samples] for case in cases]
+    figure(f"tap p99 (every tap), {cases[1].name}", pct(every[1], 99) * 1000, "ms", baseline=base * 1000,
+           baseline_is="bare INSERT+COMMIT p99", ratio_at_most=2.0)
+    figure(f"tap p99 growth (writing), log of {short:,} -> {long:,}", pct(cases[1].writing(), 99) * 1000, "ms",
            baseline=pct(cases[0].writing(), 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
+    figure(f"tap p99 growth (every tap), log of {short:,} -> {long:,}", pct(every[1], 99) * 1000, "ms",
+           baseline=pct(every[0], 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
     print(f"\np99 ratio to the bare insert: " + ", ".join(
         f"{pct(c.writing(), 99) / base:.2f} ({c.name})" for c in cases) + "; target <= 2.0")
     print(f"growth {short:,} -> {long:,} records: p99 {pct(cases[1].writing(), 99) / pct(cases[0].writing(), 99):.2f}"
-          f" x; target <= 1.2 x")
+          f" x (writing taps), {pct(every[1], 99) / pct(every[0], 99):.2f} x (every tap); target <= 1.2 x")
 
 
 if __name__ == "__main__":
