@@ -74,3 +74,32 @@ def test_a_page_filtered_by_a_class_and_a_kind_reads_about_as_much_as_the_newest
     newest = steps(db, {})
     assert steps(db, {"class": "3B", "kind": "checkout"}) <= 2 * newest
     assert steps(db, {"class": "3B", "kind": "renew"}) <= 2 * newest
+
+
+def test_a_class_typed_in_any_case_is_found_without_reading_the_log(tmp_path):
+    short, long = store.init_db(tmp_path / "short.db"), store.init_db(tmp_path / "long.db")
+    for db, records in ((short, 200), (long, 20000)):
+        db.execute("INSERT INTO patrons (id, name, type, class_name, status, rev) VALUES ('S1', 'Mia', 'student',"
+                   " '3B', 'active', 0)")
+        with db.atomic():
+            db.conn.executemany("INSERT INTO log (kiosk_id, seq, kind, at, corrected_at, class_name)"
+                                " VALUES ('door', ?, 'checkout', 'x', ?, ?)",
+                                [(n, f"2025-{n:06d}", "Old 6F" if n == 7 else "3B") for n in range(records)])
+    for db in (short, long):
+        assert store.classes_matching(db, "3b") == ["3B"]
+        assert store.classes_matching(db, " old 6f ") == ["Old 6F"]  # last year's class, only in the log
+        assert store.classes_matching(db, "3C") == []
+
+    def steps(db) -> int:
+        count = [0]
+
+        def tick():
+            count[0] += 1
+            return 0
+
+        db.conn.set_progress_handler(tick, 100)
+        store.classes_matching(db, "old 6f")
+        db.conn.set_progress_handler(None, 100)
+        return count[0]
+
+    assert steps(long) <= 2 * steps(short) + 10
