@@ -2,13 +2,14 @@
 
 The store keeps the query planner's statistics itself, when it starts and
 after a large import: nobody runs ANALYZE by hand on a school's store.
-How much a page reads is counted in SQLite's virtual machine steps, which
-do not depend on the machine or its load.
+How much a page reads is counted in SQLite's virtual machine steps
+(tests/steps.py), which do not depend on the machine or its load.
 """
 
 from sync.server import db as store
 from sync.server.app import create_app
 from sync.server.db.catalog import LARGE_IMPORT
+from tests.steps import vm_steps
 
 
 def analysed(db, table: str) -> set[str]:
@@ -48,18 +49,7 @@ def test_a_large_import_refreshes_the_statistics_and_a_small_one_leaves_them(tmp
 
 def steps(db, filters: dict) -> int:
     """Hundreds of SQLite virtual machine steps one log page takes."""
-    count = [0]
-
-    def tick():
-        count[0] += 1
-        return 0
-
-    db.conn.set_progress_handler(tick, 100)
-    try:
-        store.browse_log(db, filters)
-    finally:
-        db.conn.set_progress_handler(None, 100)
-    return count[0]
+    return vm_steps(db, lambda: store.browse_log(db, filters))
 
 
 def test_a_page_filtered_by_a_class_and_a_kind_reads_about_as_much_as_the_newest_page(tmp_path):
@@ -90,16 +80,7 @@ def test_a_class_typed_in_any_case_is_found_without_reading_the_log(tmp_path):
         assert store.classes_matching(db, " old 6f ") == ["Old 6F"]  # last year's class, only in the log
         assert store.classes_matching(db, "3C") == []
 
-    def steps(db) -> int:
-        count = [0]
+    def finding(db) -> int:
+        return vm_steps(db, lambda: store.classes_matching(db, "old 6f"))
 
-        def tick():
-            count[0] += 1
-            return 0
-
-        db.conn.set_progress_handler(tick, 100)
-        store.classes_matching(db, "old 6f")
-        db.conn.set_progress_handler(None, 100)
-        return count[0]
-
-    assert steps(long) <= 2 * steps(short) + 10
+    assert finding(long) <= 2 * finding(short) + 10

@@ -1,7 +1,7 @@
 """A card tap reads the patron's own records, not the kiosk's whole log, however long it grows.
 
-Counted in SQLite's virtual machine steps, which do not depend on the
-machine or its load. A student's reading progress (books this term, the
+Counted in SQLite's virtual machine steps (tests/steps.py), which do not
+depend on the machine or its load. A student's reading progress (books this term, the
 class's this month) counts the kiosk's own checkouts to her: without
 statistics the planner took the log's primary key, whose kiosk id is every
 record of a kiosk's own log (160 ms a card tap at 500,000 records).
@@ -15,6 +15,7 @@ from kiosk.app import Kiosk
 from kiosk.clock import ScriptClock
 from kiosk.config import Config
 from kiosk.domain.events import Record
+from tests.steps import vm_steps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 STAMP = {"at": "2026-11-01T00:00:00.000+00:00", "trusted": True, "boot_id": "b", "monotonic": 1.0}
@@ -36,19 +37,10 @@ def kiosk_with_a_log(path, records: int) -> Kiosk:
 
 def steps_of_a_card_tap(kiosk: Kiosk) -> int:
     """Hundreds of virtual machine steps a student's card tap takes."""
-    count = [0]
-
-    def tick():
-        count[0] += 1
-        return 0
-
-    kiosk.db.conn.set_progress_handler(tick, 100)
-    try:
-        outcome = kiosk.tap(f"{0x10000000 + 7:08X}", NOW)
-    finally:
-        kiosk.db.conn.set_progress_handler(None, 100)
-    assert outcome["outcome"] == "session_start"
-    return count[0]
+    outcomes = []
+    steps = vm_steps(kiosk.db, lambda: outcomes.append(kiosk.tap(f"{0x10000000 + 7:08X}", NOW)))
+    assert outcomes[0]["outcome"] == "session_start"
+    return steps
 
 
 def test_a_card_tap_reads_as_much_at_30000_records_as_at_300(tmp_path):
