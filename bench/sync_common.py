@@ -147,16 +147,13 @@ def tail(path: Path, lines: int = 20) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def kiosk_files(folder: Path, kiosk_id: str, url: str, token: str, create: bool = True) -> tuple[Path, Path]:
-    """A kiosk's database (made as `kiosk init` makes it, unless not `create`) and its config.
-
-    The config sets only the kiosk's id, the store's URL and its token: every other setting is the default.
-    """
+def kiosk_files(folder: Path, kiosk_id: str, url: str, token: str) -> tuple[Path, Path]:
+    """A kiosk's database path and its config: only its id, the store's URL and its token; defaults otherwise."""
     config = folder / f"{kiosk_id}.toml"
     config.write_text(f'[kiosk]\nid = "{kiosk_id}"\n\n[central]\nurl = "{url}"\ntoken = "{token}"\n')
     db_path = folder / f"{kiosk_id}.db"
-    if create:
-        store.init_db(db_path, kiosk_id).conn.close()
+    if not db_path.exists():
+        store.init_db(db_path, kiosk_id).conn.close()  # `kiosk init`: nothing else creates a kiosk's database
     return db_path, config
 
 
@@ -199,7 +196,7 @@ def lend_and_return(db_path: Path, kiosk_id: str, count: int, items: range, patr
 
     Each record carries its own time, a few minutes after the one before.
     """
-    db = store.open_db(db_path)
+    db = store.init_db(db_path) if not Path(db_path).exists() else store.open_db(db_path)
     rng = random.Random(seed)
     on_loan: dict[str, tuple[str, str, int]] = {}  # item -> (patron, due, renewals)
     shelf = [f"B{n}" for n in items]

@@ -58,7 +58,7 @@ def push_at_once(folder: Path, central, ids: list[str], records: int) -> Burst:
     synced(sync_once(template, template_config), template)
     kiosks = {}
     for n, kiosk_id in enumerate(ids):
-        db_path, config = kiosk_files(folder, kiosk_id, central.url, central.tokens[kiosk_id], create=False)
+        db_path, config = kiosk_files(folder, kiosk_id, central.url, central.tokens[kiosk_id])
         clone(template, db_path, kiosk_id)
         shelf = lend_and_return(db_path, kiosk_id, records, range(n * SHELF, (n + 1) * SHELF), PATRONS, seed=n)
         kiosks[kiosk_id] = (db_path, config, shelf)

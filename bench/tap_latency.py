@@ -15,9 +15,9 @@ run, interleaved with the taps so that a noisy neighbour hurts all alike.
 
 Targets: p99 of the taps that write records, and of every tap at the long
 log, at most 2.0 x the bare insert's; growth from the short log to the long
-one at most 1.2 x, for both. The
-untrusted kiosk's taps stop after a minute if they have not all been made
-(a floor walked back through the log took tenths of a second a tap).
+one at most 1.2 x, for both. The untrusted kiosk's taps stop after a minute
+if they have not all been made (a floor walked back through the log took
+tenths of a second a tap).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import Config  # noqa: E402
 from kiosk.domain.events import Record  # noqa: E402
 
-from report import figure  # noqa: E402
+from report import figure, pct  # noqa: E402
 from workload import Visits, catalog  # noqa: E402
 
 ITEMS, PATRONS = 50_000, 1_000
@@ -75,7 +75,8 @@ def lose_clock(source: Path, target: Path) -> None:
 
     Its records after the first ones are untrusted, and the floor each
     untrusted append keeps beside its record (`store.keep_floor`) is the
-    last trusted record's time.
+    last trusted record's time: without it the floor is looked for by
+    walking the log back, which no kiosk does.
     """
     shutil.copy(source, target)
     db = store.open_db(target)
@@ -121,12 +122,6 @@ class Bare:
             self.conn.execute("INSERT INTO t(body) VALUES (?)", [json.dumps({"due": "2026-12-07", "n": i})])
             self.conn.execute("COMMIT")
             self.samples.append(time.perf_counter() - start)
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def show(cases: list[Case], bare: Bare) -> None:
@@ -185,7 +180,7 @@ def main() -> None:
            baseline=pct(cases[0].writing(), 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
     figure(f"tap p99 growth (every tap), log of {short:,} -> {long:,}", pct(every[1], 99) * 1000, "ms",
            baseline=pct(every[0], 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
-    print(f"\np99 ratio to the bare insert: " + ", ".join(
+    print("\np99 ratio to the bare insert: " + ", ".join(
         f"{pct(c.writing(), 99) / base:.2f} ({c.name})" for c in cases) + "; target <= 2.0")
     print(f"growth {short:,} -> {long:,} records: p99 {pct(cases[1].writing(), 99) / pct(cases[0].writing(), 99):.2f}"
           f" x (writing taps), {pct(every[1], 99) / pct(every[0], 99):.2f} x (every tap); target <= 1.2 x")

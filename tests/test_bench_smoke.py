@@ -20,15 +20,17 @@ from report import BENCHES, HELPERS  # noqa: E402
 
 TINY = {
     "tap_latency.py": ["--taps", "20", "--log-records", "2000"],
-    "sync_tap_wait.py": ["--taps", "8", "--pages", "2"],
     "sync_push.py": ["--records", "300"],
     "sync_pull.py": ["--items", "500"],
     "sync_many.py": ["--kiosks", "3", "--records", "150"],
     "pages_log.py": ["--records", "3000", "--repeat", "3"],
     "reader_idle.py": ["--seconds", "0.3", "--taps", "2"],
     "screen_bench.py": ["--repeat", "1", "--seconds", "0.3"],
-    "idle_rotation.py": ["0.3"],
     "idle_cpu.py": ["0.5"],
+    "tap_untrusted.py": ["--taps", "20", "--records", "3000"],
+    "sync_tap_wait.py": ["--taps", "20", "--pages", "2"],
+    "stocktake.py": ["--books", "10000", "--taps", "4000"],  # its shape (3,000 loans, ...) needs a few thousand books
+    "idle_rotation.py": ["0.5"],
 }
 
 

@@ -16,7 +16,6 @@ from typing import Annotated, Any, Callable, Optional
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from starlette.middleware import Middleware
 
 from kiosk.domain.records import RecordKind
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
@@ -60,6 +59,9 @@ class RecordIn(BaseModel):
     def _loan_records_name_their_item(self):
         if self.kind in ("checkout", "return", "renew") and not self.item_id:
             raise ValueError(f"record {self.seq}: a {self.kind} needs an item_id")
+        home = self.details.get("to")
+        if self.kind == "rehome" and not (self.item_id and isinstance(home, str) and 0 < len(home) <= 64):
+            raise ValueError(f"record {self.seq}: a rehome needs an item_id and details.to, its new home")
         if self.kind in ("checkout", "renew"):
             if not self.patron_id:
                 raise ValueError(f"record {self.seq}: a {self.kind} needs a patron_id")
@@ -131,6 +133,7 @@ class ChangesOut(BaseModel):
     acked_seq: int
     patrons: list[dict[str, Any]]
     items: list[dict[str, Any]]
+    homes: list[dict[str, Any]] = []
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
@@ -169,16 +172,23 @@ def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_
         return store.kiosk_records(get_db(), kiosk_id, after, limit)
 
 
+def prepare(db_path: str) -> None:
+    """Refuse at once, in one line, a database that is missing, damaged or newer; fresh query statistics."""
+    db = store.open_db(db_path)
+    store.refresh_statistics(db)
+    db.close()
+
+
 def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
     """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
-    # Refused at once, in one line, if it is missing, damaged or newer; the query planner's statistics made fresh.
-    store.refresh_statistics(store.open_db(db_path)).close()
+    prepare(db_path)
     local = threading.local()
     write_lock = threading.Lock()
-    app = FastAPI(title="Library kiosk central store", version="1", middleware=[Middleware(PushTurns)],
+    app = FastAPI(title="Library kiosk central store", version="1",
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
+    app.add_middleware(PushTurns)
 
     def get_db():
         db = getattr(local, "db", None)

@@ -2,7 +2,7 @@
 
 Functions take the database and return dicts. `schema` holds the tables and
 migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit`, `privacy` and `showcase` the statements of each subject; `desk`,
+`audit`, `privacy`, `showcase`, `homes` and `stocktake` the statements of each subject; `desk`,
 `charges`, `people` and `settings` the librarian's desk, what lost books
 cost, finding people and books, the school's settings; `backup` copies and
 restores the whole database. The names below are
@@ -13,6 +13,13 @@ statement lives.
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
 from sync.server.db.audit import audit, audit_now, register
 from sync.server.db.backup import backup, restore
+from sync.server.db.homes import (
+    HOME_REPORT_KEYS, corner_reading, create_rotation, home_history, home_names, homes_list, homes_report, known_home,
+    packing_lists, parse_day, rotations, set_home,
+)
+from sync.server.db.stocktake import (
+    REPORT_KEYS, STATES, close_stocktake, reconcile, still_missing, stocktake_lists, stocktakes,
+)
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
     set_status, uids_in_use,
@@ -50,4 +57,8 @@ __all__ = [
     "loan_of", "loans_of", "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone",
     "book", "classes_matching", "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching",
     "person", "search_patrons",
+    "HOME_REPORT_KEYS", "corner_reading",
+    "create_rotation", "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists",
+    "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing",
+    "stocktake_lists", "stocktakes",
 ]

@@ -13,11 +13,14 @@ from datetime import date, datetime
 from typing import Optional
 
 from kiosk.domain import rules
-from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS
+from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS, SHELF_KINDS
 from sync.server import merge
+from sync.server.db import homes, stocktake
 from sync.server.db.catalog import get_rules
 from sync.server.db.kiosks import note_contact
 from sync.server.db.schema import Conflict, epoch, iso, next_revs, utc_now
+
+REPLAYED = LOAN_KINDS + SHELF_KINDS  # the kinds the merge replays per item
 
 
 def _record_row(kiosk_id: str, record: dict) -> dict:
@@ -56,6 +59,7 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
                                      [kiosk_id])}
         policy = None
         touched: set[str] = set()
+        fresh: list[dict] = []
         for row in rows:
             held = db.execute("SELECT * FROM log WHERE kiosk_id = ? AND seq = ?", [kiosk_id, row["seq"]])
             held_row = held.fetchone()
@@ -77,8 +81,12 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
                 row["class_name"] = found[0] if found else None
             db["log"].insert(row)
             stored += 1
-            if row["kind"] in LOAN_KINDS and row["item_id"]:
+            fresh.append(row)
+            if row["item_id"] and (row["kind"] in LOAN_KINDS or stocktake.store_count(db, kiosk_id, row)):
                 touched.add(row["item_id"])
+        # A book found again is back in circulation before its loans are replayed.
+        stocktake.restore_found(db, kiosk_id, fresh)
+        homes.apply_rehomes(db, kiosk_id, fresh)
         for item_id in sorted(touched):
             remerge_item(db, item_id)
         acked = _advance_acked(db, kiosk_id)
@@ -116,9 +124,9 @@ def remerge_item(db, item_id: str) -> None:
     recs = []
     # A record the librarian reversed is kept in the log but no longer applied.
     for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details, corrected_due FROM log"
-                        " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')"
+                        f" WHERE item_id = ? AND kind IN ({', '.join('?' * len(REPLAYED))})"
                         " AND NOT EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
-                        " AND m.seq = log.seq AND m.resolution = 'reverse')", [item_id]):
+                        " AND m.seq = log.seq AND m.resolution = 'reverse')", [item_id, *REPLAYED]):
         details = json.loads(row["details"] or "{}")
         recs.append(merge.Rec(row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]),
                               row["patron_id"], row["corrected_due"] or details.get("due"), details.get("renewals")))

@@ -131,20 +131,45 @@ def _corrected_due(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE log ADD COLUMN corrected_due TEXT")
 
 
-@migrations(name="bench_0001_log_class_kind")
-def _log_class_kind(db: sqlite_utils.Database) -> None:
-    # The log page filtered by a class and a kind (the checkouts of 3B): this
-    # index reads the page's 50 rows. With the class's index alone, a kind
-    # the class has few records of meant reading most of the class's year.
-    db.execute("CREATE INDEX log_class_kind_time ON log(class_name, kind, corrected_at, kiosk_id, seq)")
-
-
 APPLICATION_ID = 0x4B43454E  # "KCEN" in the file's header: this is a central store's database
 
 
 def new_epoch() -> str:
     """A fresh identity for a central database."""
     return secrets.token_hex(8)
+
+
+@migrations(name="stocktake_0001_homes_and_rotations")
+def _homes_and_rotations(db: sqlite_utils.Database) -> None:
+    # Homes' names for people (pulled by the kiosks); each inventory record's count on a shelf, kept at push
+    # so that a stocktake reads columns, not JSON; stocktakes closed with the books they marked lost; rotation
+    # plans of the book corners with each book's move and when the receiving kiosk saw it.
+    db.executescript("""
+    CREATE TABLE homes (id TEXT PRIMARY KEY, name TEXT NOT NULL, class_name TEXT, rev INTEGER NOT NULL);
+    CREATE INDEX homes_rev ON homes(rev);
+    CREATE INDEX items_shelf ON items(home, call_number, id, title, status);
+    CREATE TABLE shelf_counts (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT NOT NULL, shelf TEXT NOT NULL,
+        corrected_at TEXT NOT NULL, on_loan INTEGER NOT NULL, unavailable INTEGER NOT NULL, PRIMARY KEY (kiosk_id, seq));
+    CREATE INDEX shelf_counts_time ON shelf_counts(corrected_at);
+    CREATE INDEX shelf_counts_shelf ON shelf_counts(shelf, corrected_at);
+    CREATE TABLE stocktakes (id INTEGER PRIMARY KEY, home TEXT NOT NULL, since TEXT NOT NULL, closed_at TEXT NOT NULL,
+        closed_by TEXT NOT NULL, missing INTEGER NOT NULL);
+    CREATE TABLE stocktake_lost (stocktake_id INTEGER NOT NULL, item_id TEXT NOT NULL, found_at TEXT, found_by TEXT,
+        PRIMARY KEY (stocktake_id, item_id));
+    CREATE INDEX stocktake_lost_item ON stocktake_lost(item_id);
+    CREATE TABLE rotations (id INTEGER PRIMARY KEY, created TEXT NOT NULL, created_by TEXT NOT NULL, homes TEXT NOT NULL);
+    CREATE TABLE rotation_items (rotation_id INTEGER NOT NULL, item_id TEXT NOT NULL, from_home TEXT NOT NULL,
+        to_home TEXT NOT NULL, received_at TEXT, received_by TEXT, PRIMARY KEY (rotation_id, item_id));
+    CREATE INDEX rotation_items_item ON rotation_items(item_id);
+    """)
+
+
+@migrations(name="pages_0004_log_class_kind")
+def _log_class_kind(db: sqlite_utils.Database) -> None:
+    # The log page filtered by a class and a kind (the checkouts of 3B): this
+    # index reads the page's 50 rows. With the class's index alone, a kind
+    # the class has few records of meant reading most of the class's year.
+    db.execute("CREATE INDEX log_class_kind_time ON log(class_name, kind, corrected_at, kiosk_id, seq)")
 
 
 class CentralError(KioskError):
@@ -175,7 +200,7 @@ def epoch(db) -> str:
     return db.execute("SELECT value FROM store WHERE key = 'epoch'").fetchone()[0]
 
 
-def refresh_statistics(db):
+def refresh_statistics(db) -> None:
     """Give the query planner statistics that fit the tables as they are now (at start, after a large import).
 
     `PRAGMA optimize` analyses every table that has no statistics or has
@@ -185,14 +210,12 @@ def refresh_statistics(db):
     a plan is made for each index first (EXPLAIN: nothing runs). The analysis
     reads whole indexes, not a sample: a sample of a thousand rows of the log
     sees one kind and one class, and tells the planner no more than nothing.
-    Returns `db`.
     """
     for table, index in db.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").fetchall():
         column = db.execute(f"PRAGMA index_info([{index}])").fetchone()[2]
         db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM [{table}] WHERE [{column}] = ?", [None]).fetchall()
     # 0x10002: weigh every table, analyse without a sampling limit; 3.40 knows no 0x10000 and ignores it.
     db.execute("PRAGMA optimize = 0x10002")
-    return db
 
 
 def utc_now() -> datetime:
