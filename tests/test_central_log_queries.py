@@ -80,7 +80,8 @@ def test_a_class_typed_in_any_case_is_found_without_reading_the_log(tmp_path):
         assert store.classes_matching(db, " old 6f ") == ["Old 6F"]  # last year's class, only in the log
         assert store.classes_matching(db, "3C") == []
 
-    def finding(db) -> int:
-        return vm_steps(db, lambda: store.classes_matching(db, "old 6f"))
+    def finding(db, text) -> int:
+        return vm_steps(db, lambda: store.classes_matching(db, text))
 
-    assert finding(long) <= 2 * finding(short) + 10
+    assert finding(long, "old 6f") <= 2 * finding(short, "old 6f") + 10
+    assert finding(long, "3b") <= 2 * finding(short, "3b") + 10  # not every one of the class's records
