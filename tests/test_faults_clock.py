@@ -10,6 +10,7 @@ from kiosk import store
 from kiosk.cli import main
 from kiosk.domain.events import Record
 from sync.server import db as central_db
+from tests.steps import vm_steps
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 
@@ -73,18 +74,7 @@ def test_at_takes_only_untrusted_after_the_time(tmp_path):
 
 def floor_cost(db) -> int:
     """SQLite VM steps spent finding the floor: what grows if the lookup walks the log."""
-    steps = [0]
-
-    def count():
-        steps[0] += 1
-        return 0
-
-    db.conn.set_progress_handler(count, 1)
-    try:
-        store.last_trusted_at(db)
-    finally:
-        db.conn.set_progress_handler(None, 1)
-    return steps[0]
+    return vm_steps(db, lambda: store.last_trusted_at(db), every=1)
 
 
 def test_the_floor_costs_the_same_however_many_untrusted_records_follow_it(tmp_path):
