@@ -185,7 +185,7 @@ def _argv(root: Path, command: list[str], env: dict[str, str] | None, user: str 
         apt = CACHE / "apt" / f"{ARCH}-{codename(root)}"
         pip = CACHE / "pip"
         wheels = CACHE / "wheels"
-        env = {"PIP_FIND_LINKS": WHEELHOUSE, **(env or {})}
+        env = {"PIP_FIND_LINKS": WHEELHOUSE, "PIP_NO_INDEX": "1", **(env or {})}
         for host, inside in ((apt, "var/cache/apt/archives"), (pip, "root/.cache/pip"),
                              (wheels, WHEELHOUSE.lstrip("/"))):
             (host / "partial" if "apt" in inside else host).mkdir(parents=True, exist_ok=True)
@@ -221,13 +221,14 @@ AARCH64_TAGS = ("manylinux_2_17_aarch64", "manylinux2014_aarch64", "manylinux_2_
 
 
 def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
-    """This machine's copy of PyPI's aarch64 wheels of every pinned package, for `pythons`.
+    """This machine's copy of PyPI's files of every pinned package: aarch64 wheels for `pythons`, else the source.
 
-    pip's own cache keeps nothing here (this network's proxy sends no caching
-    headers), so the wheels are fetched once by this machine's pip and given to
-    pip in the root as --find-links: it still asks PyPI which versions exist
-    and takes the same files from here. Packages without such a wheel
-    (spidev; lgpio on Python 3.13) still come from PyPI.
+    Fetched once, by this machine's pip, and given to pip in the root as its
+    only index (--no-index --find-links): pip's own cache keeps nothing here
+    (this network's proxy sends no caching headers), and the proxy drops
+    connections often enough that an emulated pip, retrying each, spent half
+    an hour on it. The files are PyPI's; install.sh's choices among them (a
+    wheel, else lgpio built from source) are made as against PyPI.
     """
     dest = CACHE / "wheels"
     dest.mkdir(parents=True, exist_ok=True)
@@ -235,6 +236,11 @@ def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
     known_missing = set(missing.read_text().split()) if missing.exists() else set()
     have = {p.name.lower() for p in dest.iterdir()}
     pins = [line.strip() for line in constraints.read_text().splitlines() if "==" in line and not line.startswith("#")]
+    # And what pip builds the project with (pyproject's build-system), once.
+    if not any(n.startswith("setuptools-") for n in have):
+        subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
+                        "--no-deps", "--only-binary", ":all:", "--cert", host_ca_bundle(), "--retries", "10",
+                        "-d", str(dest), "setuptools>=68"], capture_output=True, text=True, timeout=600)
     platforms = [arg for tag in AARCH64_TAGS for arg in ("--platform", tag)]
     for python in pythons:
         tag = "cp" + python.replace(".", "")
@@ -253,6 +259,18 @@ def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
                 known_missing.add(f"{tag}:{pin}")
                 missing.write_text("\n".join(sorted(known_missing)) + "\n")
             have = {p.name.lower() for p in dest.iterdir()}
+    # The source of what has no wheel (lgpio for Python 3.13, spidev), and the
+    # setuptools and wheel a build from source needs.
+    wanted = {entry.split(":", 1)[1] for entry in known_missing} | {"wheel"}
+    for pin in sorted(wanted):
+        name = pin.split("==")[0].replace("-", "_").lower()
+        if any(n.startswith(f"{name}-") and (n.endswith(".tar.gz") or pin == "wheel") for n in have):
+            continue
+        binary = ["--only-binary", ":all:"] if pin == "wheel" else ["--no-binary", ":all:"]
+        subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
+                        "--no-deps", *binary, "--cert", host_ca_bundle(), "--retries", "10", "-d", str(dest), pin],
+                       capture_output=True, text=True, timeout=600)
+        have = {p.name.lower() for p in dest.iterdir()}
     return dest
 
 
