@@ -288,9 +288,9 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     Returns 0 after SIGTERM (and, with `window`, SIGINT) and `MAINTENANCE_EXIT`
     after a librarian's exit; raises `MissingHardware` when there is no display
     or no GPIO chip (also kept in the database for `kiosk status`). Whatever
-    was opened is closed either way, so the lock ends locked. The signal handlers go in first: once SDL's video is up,
-    SDL would otherwise turn a SIGTERM into a window-close event, which a
-    kiosk ignores.
+    was opened is closed either way, so the lock ends locked. The signal
+    handlers go in first: once SDL's video is up, SDL would otherwise turn a
+    SIGTERM into a window-close event, which a kiosk ignores.
     """
     import pygame
 
