@@ -109,9 +109,10 @@ def prepare(suite: str) -> Pi:
     pi_roots.wheelhouse(src / "requirements/constraints.txt", (PYTHON[suite],))
     times["wheels"] = time.monotonic() - mark
     mark = time.monotonic()
-    log = pi_roots.WORK / f"{suite}-install.log"
+    log = root.parent / f"{suite}-install.log"
     result = pi_roots.run_logged(root, ["bash", f"{SRC}/systemd/install.sh", "--kiosk"], log, caches=True)
     times["install.sh --kiosk"] = time.monotonic() - mark
+    pi_roots.debs(root, back=True)
     say(f"{suite}: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + f" (log: {log})")
     for at, line in pi_roots.phases(log):
         print(f"    {suite} +{at:4.0f} s  {line}", flush=True)
@@ -126,6 +127,10 @@ def installs(request):
     with ThreadPoolExecutor(max_workers=len(suites) or 1) as pool:
         futures = {suite: pool.submit(prepare, suite) for suite in suites}
         yield futures
+    # A root is a gigabyte: this run's go, its install logs stay until the next run.
+    for future in futures.values():
+        if future.done() and future.exception() is None:
+            shutil.rmtree(future.result().root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", params=SUITES)
