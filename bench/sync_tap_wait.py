@@ -13,8 +13,6 @@ chunks of `kiosk.store.CHUNK` rows and the write lock left free for
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,7 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from tap_latency import bare_inserts, pct  # noqa: E402  (the same baseline, measured the same way)
 from hardware.fake import FakeLights, FakeLock, FakeSounder  # noqa: E402
 from kiosk import store  # noqa: E402
 from kiosk.app import Kiosk  # noqa: E402
@@ -64,7 +64,11 @@ def build(path: Path) -> None:
     db.conn.close()
 
 
-def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: int) -> list[float]:
+def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: int, first: int) -> list[float]:
+    """Tap latencies while a sync process applies `pages` pages in chunks of `chunk` rows, `pause` apart.
+
+    The kiosk lends books from number `first` on, so that each run lends books no run has lent.
+    """
     sync = subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(path), str(chunk), str(pause), str(pages)],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert sync.stdout.readline().strip() == "ready"
@@ -78,37 +82,16 @@ def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: i
         if i % 4 == 0:
             clock.advance(30)
             kiosk.tick(clock.now())
-            kiosk.tap(f"{0x10000000 + i // 4 % PATRONS:08X}", clock.now())
+            kiosk.tap(f"{0x10000000 + (first + i // 4) % PATRONS:08X}", clock.now())
         clock.advance(2.5)
         start = time.perf_counter()
-        outcome = kiosk.tap(f"04{(i * 7919) % ITEMS:012X}", clock.now())
+        outcome = kiosk.tap(f"04{(first + i * 7919) % ITEMS:012X}", clock.now())
         times.append(time.perf_counter() - start)
         assert outcome["record"] is not None, outcome
         time.sleep(0.01)  # taps come one by one, the sync process works on between them
     sync.wait()
     db.conn.close()
     return times
-
-
-def bare_inserts(path: Path, count: int) -> list[float]:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO t(body) VALUES (?)", [json.dumps({"n": i})])
-        conn.execute("COMMIT")
-        times.append(time.perf_counter() - start)
-    conn.close()
-    return times
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:
@@ -122,8 +105,8 @@ def main() -> None:
         print(f"building: {ITEMS} books, {PATRONS} patrons; pages of {PAGE} changed books", flush=True)
         build(tmp / "kiosk.db")
         base = bare_inserts(tmp / "bare.db", args.taps)
-        chunked = taps_beside_a_pull(tmp / "kiosk.db", store.CHUNK, CHUNK_PAUSE, args.pages, args.taps)
-        whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, 0.0, args.pages, args.taps)
+        chunked = taps_beside_a_pull(tmp / "kiosk.db", store.CHUNK, CHUNK_PAUSE, args.pages, args.taps, 0)
+        whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, 0.0, args.pages, args.taps, ITEMS // 2)
     print(f"{'':38} {'taps':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in (("bare INSERT+COMMIT", base), (f"tap, pages in chunks of {store.CHUNK}, paced", chunked),
                          (f"tap, one transaction a page ({PAGE})", whole)):
