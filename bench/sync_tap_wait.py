@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tap_latency import bare_inserts, pct  # noqa: E402  (the same baseline, measured the same way)
+from tap_untrusted import ITEMS, PATRONS, catalog  # noqa: E402  (the same kiosk)
 from hardware.fake import FakeLights, FakeLock, FakeSounder  # noqa: E402
 from kiosk import store  # noqa: E402
 from kiosk.app import Kiosk  # noqa: E402
@@ -32,7 +33,7 @@ from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import Config  # noqa: E402
 from sync.client import CHUNK_PAUSE  # noqa: E402
 
-ITEMS, PATRONS, PAGE = 50_000, 1_000, 1_000
+PAGE = 1_000
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
 SYNC_PROCESS = """
@@ -50,18 +51,6 @@ for n in range(pages):
                       for i in range(first, first + %(page)d)]}
     apply_paced(db, "bench", page, chunk, pause)
 """ % {"page": PAGE, "items": ITEMS}
-
-
-def build(path: Path) -> None:
-    db = store.init_db(path, "bench")
-    db["patrons"].insert_all(
-        ({"id": f"S{n}", "name": f"Student {n}", "type": "student", "class_name": f"{n % 36}",
-          "card_uid": f"{0x10000000 + n:08X}", "status": "active", "expires": None} for n in range(PATRONS)),
-        batch_size=5000)
-    db["items"].insert_all(
-        ({"id": f"B{n}", "title": f"Book {n}", "author": "", "call_number": "", "tag_uid": f"04{n:012X}",
-          "barcode": None, "home": "library", "status": "available"} for n in range(ITEMS)), batch_size=5000)
-    db.conn.close()
 
 
 def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: int, first: int) -> list[float]:
@@ -103,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         tmp = Path(tmp)
         print(f"building: {ITEMS} books, {PATRONS} patrons; pages of {PAGE} changed books", flush=True)
-        build(tmp / "kiosk.db")
+        catalog(tmp / "kiosk.db").conn.close()
         base = bare_inserts(tmp / "bare.db", args.taps)
         chunked = taps_beside_a_pull(tmp / "kiosk.db", store.CHUNK, CHUNK_PAUSE, args.pages, args.taps, 0)
         whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, 0.0, args.pages, args.taps, ITEMS // 2)

@@ -33,8 +33,8 @@ ITEMS, PATRONS, RECORDS = 50_000, 1_000, 500_000
 FLOOR = "2026-11-01T00:00:00.000+00:00"
 
 
-def build(path: Path) -> None:
-    """The catalog, and a log whose only trusted record is the first, as the kiosk itself leaves it."""
+def catalog(path: Path):
+    """A new kiosk database with PATRONS students (cards 10000000 on) and ITEMS books (tags 04000000000000 on)."""
     db = store.init_db(path, "bench")
     db["patrons"].insert_all(
         ({"id": f"S{n}", "name": f"Student {n}", "type": "student", "class_name": f"{n % 36}",
@@ -44,6 +44,12 @@ def build(path: Path) -> None:
         ({"id": f"B{n}", "title": f"Book {n}", "author": "", "call_number": "", "tag_uid": f"04{n:012X}",
           "barcode": f"97800{n:08d}", "home": "library", "status": "available"} for n in range(ITEMS)),
         batch_size=5000)
+    return db
+
+
+def build(path: Path) -> None:
+    """The catalog, and a log whose only trusted record is the first, as the kiosk itself leaves it."""
+    db = catalog(path)
     with db.atomic():
         db.conn.executemany(
             "INSERT INTO log(kiosk_id, seq, kind, at, trusted, boot_id, monotonic, patron_id, item_id, details,"

@@ -4,18 +4,12 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from kiosk import store
-from kiosk.cli import main
 from kiosk.domain.events import Record
 from sync.server import db as central_db
+from tests.test_simulate import run
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def kiosk_db(tmp_path):
