@@ -7,7 +7,7 @@ The sync process (its own process, as on a Pi) applies pages of 1,000
 changed books to a kiosk database of 50,000 books while the kiosk taps.
 Target: a tap waits at most ~50 ms (the worst tap), with pages applied in
 chunks of `kiosk.store.CHUNK` rows and the write lock left free for
-`sync.client.CHUNK_PAUSE` after each.
+about as long as the chunk held it (`sync.client.CHUNK_PAUSE`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ import sys
 from kiosk import store
 from sync.client import apply_paced
 db = store.open_db(sys.argv[1], check=False)
-chunk, pause, pages = int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+chunk, pages = int(sys.argv[2]), int(sys.argv[4])
+pause = tuple(float(v) for v in sys.argv[3].split(","))
 print("ready", flush=True)
 for n in range(pages):
     first = (n * %(page)d) %% %(items)d
@@ -53,12 +54,13 @@ for n in range(pages):
 """ % {"page": PAGE, "items": ITEMS}
 
 
-def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: int, first: int) -> list[float]:
+def taps_beside_a_pull(path: Path, chunk: int, pause: tuple, pages: int, taps: int, first: int) -> list[float]:
     """Tap latencies while a sync process applies `pages` pages in chunks of `chunk` rows, `pause` apart.
 
     The kiosk lends books from number `first` on, so that each run lends books no run has lent.
     """
-    sync = subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(path), str(chunk), str(pause), str(pages)],
+    sync = subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(path), str(chunk), ",".join(map(str, pause)),
+                             str(pages)],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert sync.stdout.readline().strip() == "ready"
     db = store.open_db(path, check=False)
@@ -95,7 +97,7 @@ def main() -> None:
         catalog(tmp / "kiosk.db").conn.close()
         base = bare_inserts(tmp / "bare.db", args.taps)
         chunked = taps_beside_a_pull(tmp / "kiosk.db", store.CHUNK, CHUNK_PAUSE, args.pages, args.taps, 0)
-        whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, 0.0, args.pages, args.taps, ITEMS // 2)
+        whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, (0.0, 0.0), args.pages, args.taps, ITEMS // 2)
     print(f"{'':38} {'taps':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in (("bare INSERT+COMMIT", base), (f"tap, pages in chunks of {store.CHUNK}, paced", chunked),
                          (f"tap, one transaction a page ({PAGE})", whole)):

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from kiosk.domain.policy import parse_policy
 
-CHUNK = 200  # rows of a page of changes applied per transaction
+CHUNK = 100  # rows of a page of changes applied per transaction
 
 LOCAL_COLUMNS = {
     "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
