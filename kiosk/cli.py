@@ -19,7 +19,7 @@ import click
 from kiosk import store
 from kiosk.config import load_config
 from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
-from kiosk.core.csvfile import read_csv
+from kiosk.core.csvfile import read_csv_named
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
@@ -67,11 +67,11 @@ def import_():
     """Import patrons or items from CSV (all or nothing)."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> int:
+def _import(kind: str, csv_path: str, db_path: str) -> tuple[int, str]:
     from kiosk.domain import catalog
 
     db = open_existing(db_path, writable=True)
-    text = read_csv(csv_path)
+    text, encoding = read_csv_named(csv_path)
     patron_uids, item_uids = store.uids_in_use(db, "patrons"), store.uids_in_use(db, "items")
     if kind == "patrons":
         rows = catalog.parse_patrons(text, csv_path, patron_uids, item_uids)
@@ -79,7 +79,7 @@ def _import(kind: str, csv_path: str, db_path: str) -> int:
     else:
         rows = catalog.parse_items(text, csv_path, item_uids, patron_uids)
         store.save_items(db, rows)
-    return len(rows)
+    return len(rows), encoding
 
 
 import_commands(import_, _import, DB)

@@ -281,7 +281,7 @@ def test_sync_now_signals_the_running_sync_process_and_starts_no_other(rig, tmp_
                                  str(config)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         r.kiosk.on_sync = SyncNow(r.db_path, server.url)
         try:
-            r.until(lambda: central.execute("SELECT last_seen FROM kiosks").fetchone()[0] is not None, seconds=20)
+            r.until(lambda: central.execute("SELECT last_seen FROM kiosks WHERE id = 'demo-door'").fetchone()[0] is not None, seconds=20)
             r.devices.reader.tap("04A1B2C3")
             r.devices.reader.tap("04112233445566")
             r.until(lambda: "checkout" in r.kinds())

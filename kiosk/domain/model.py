@@ -77,6 +77,7 @@ class Item:
     barcode: str | None = None
     home: str = ""
     status: str = "available"
+    price_cents: int | None = None  # what a lost or damaged copy is charged (central store only)
 
 
 @dataclass(frozen=True)

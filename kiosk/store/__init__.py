@@ -389,8 +389,8 @@ def status(db) -> dict[str, Any]:
     }
 
 
-from kiosk.store.catalog import item_row, patron_row, save_items, save_patrons, uids_in_use  # noqa: E402
-from kiosk.store.sync import (  # noqa: E402  (the sync process's side of the store)
+from kiosk.store.catalog import item_row, patron_row, save_items, save_patrons, uids_in_use  # noqa: E402,F401
+from kiosk.store.sync import (  # noqa: E402,F401  (the sync process's side of the store)
     CHUNK, LOCAL_COLUMNS, apply_changes, apply_page, records_to_push, restore_records, write_transaction,
 )
 

@@ -17,9 +17,10 @@ from datetime import date
 import click
 
 from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
-from kiosk.core.csvfile import csv_text, read_csv
+from kiosk.core.csvfile import csv_text, read_csv_named
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from sync.server import db as store
+from sync.server.cli_desk import desk_commands
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
                   help="The central store's database file.")
@@ -110,10 +111,10 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> int:
+def _import(kind: str, csv_path: str, db_path: str) -> tuple[int, str]:
     db = open_existing(db_path)
-    text = read_csv(csv_path)
-    return store.import_csv(db, kind, text, csv_path)
+    text, encoding = read_csv_named(csv_path)
+    return store.import_csv(db, kind, text, csv_path), encoding
 
 
 import_commands(import_, _import, DB)
@@ -126,7 +127,7 @@ import_commands(import_, _import, DB)
 def forget(db_path, before):
     """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
     db = open_existing(db_path)
-    day = before.date() if before else store.term_start(date.today())
+    day = before.date() if before else store.term_start(db, date.today())
     count = store.forget_returned(db, day)
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
 
@@ -165,7 +166,7 @@ def restore(db_path, backup_path):
                    "the rest again and pulls everything again")
 
 
-REPORTS = ("loans", "overdue", "log", "flagged")
+REPORTS = ("loans", "overdue", "log", "flagged", "charges")
 
 
 @main.command()
@@ -175,20 +176,27 @@ REPORTS = ("loans", "overdue", "log", "flagged")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day overdue days are counted to (default: today).")
-def report(name, db_path, as_json, as_csv, today):
-    """Reports: current loans, overdue loans, the merged log, flagged records."""
+@click.option("--class", "class_name", default=None, help="Loans or overdue loans of this class only.")
+def report(name, db_path, as_json, as_csv, today, class_name):
+    """Reports: current loans, overdue loans, the merged log, flagged records, charges."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
     db = open_existing(db_path)
-    day = today.date() if today else date.today()
+    day = today.date() if today else store.local_today(db)
     if name == "loans":
         rows = store.current_loans(db, day)
     elif name == "overdue":
         rows = [r for r in store.current_loans(db, day) if r["days_overdue"] > 0]
     elif name == "log":
         rows = list(store.log_records(db))
+    elif name == "charges":
+        rows = store.charges_report(db)
     else:
         rows = store.flagged(db)
+    if class_name is not None:
+        if name not in ("loans", "overdue"):
+            fail("--class goes with the loans and overdue reports")
+        rows = [r for r in rows if (r["class_name"] or "").casefold() == class_name.strip().casefold()]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -213,6 +221,9 @@ def table(rows: list[dict]) -> str:
         return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths)).rstrip()
 
     return "\n".join([line(columns)] + [line(r) for r in cells])
+
+
+desk_commands(main, DB)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 from kiosk.core import pinyin
 from kiosk.domain.catalog import parse_items, parse_patrons
 from kiosk.domain.model import Item, Patron, Policy
+from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
 from sync.server.db.audit import audit, audit_now
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
@@ -58,6 +59,9 @@ def save_items(db, items: list[Item]) -> None:
     with db.atomic():
         _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
         db.execute("UPDATE items SET added = ? WHERE added IS NULL", [iso(utc_now())])
+        # A file without prices leaves the prices the books had.
+        db.conn.executemany("UPDATE items SET price_cents = ? WHERE id = ?",
+                            [(i.price_cents, i.id) for i in items if i.price_cents is not None])
 
 
 def import_csv(db, kind: str, text: str, source: str) -> int:
@@ -94,8 +98,11 @@ def all_rows(db, table: str) -> list[dict]:
     if table == "patrons":
         return list(db.query("SELECT id, name, type, class_name AS class, card_uid, status, expires FROM patrons"
                              " ORDER BY id"))
-    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items"
-                         " ORDER BY id"))
+    rows = list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status, price_cents"
+                         " FROM items ORDER BY id"))
+    for row in rows:
+        row["price"] = money_text(row.pop("price_cents"))
+    return rows
 
 
 def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:

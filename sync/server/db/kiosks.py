@@ -12,6 +12,8 @@ from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from kiosk.domain.records import RECORD_FIELDS
 from sync.server.db.schema import CentralError, epoch, iso, utc_now
 
+DESK_ID = "desk"  # the librarian's desk writes to the merged log as this kiosk (schema: desk_0001)
+
 
 def _hash(token: str) -> str:
     # Tokens are 256 random bits: a fast hash is enough (passwords are not).
@@ -22,6 +24,8 @@ def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False)
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
     if not is_kiosk_id(kiosk_id):
         raise CentralError(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
+    if kiosk_id == DESK_ID:
+        raise CentralError(f"kiosk id {DESK_ID!r} is the librarian's desk in the pages; choose another id")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()

@@ -7,11 +7,15 @@ from typing import Any
 
 from sync.protocol import ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS, READING_TABLES
 
+PATRON_SELECT = [f if f != "status" else "CASE WHEN owes_block THEN 'blocked' ELSE status END AS status"
+                 for f in PATRON_FIELDS]
+
 
 def changes(db, since: int, limit: int) -> dict:
     """Rows changed after change number `since`, at most `limit` in all."""
     queries = {
-        "patrons": f"SELECT {', '.join(PATRON_FIELDS)}, rev FROM patrons WHERE rev > ? ORDER BY rev LIMIT ?",
+        # A patron owing more than the school allows is blocked at the kiosks (db/charges.py).
+        "patrons": f"SELECT {', '.join(PATRON_SELECT)}, rev FROM patrons WHERE rev > ? ORDER BY rev LIMIT ?",
         "items": f"SELECT {', '.join(ITEM_FIELDS)}, rev FROM items WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans": f"SELECT {', '.join(LOAN_FIELDS)}, rev FROM loans WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans_removed": "SELECT item_id, rev FROM loans_removed WHERE rev > ? ORDER BY rev LIMIT ?",

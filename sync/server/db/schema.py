@@ -94,6 +94,27 @@ def _reading_counts(db: sqlite_utils.Database) -> None:
                " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
 
 
+@migrations(name="desk_0001_charges_settings")
+def _desk(db: sqlite_utils.Database) -> None:
+    # The librarian's desk writes its records to the merged log as a kiosk of
+    # its own, `desk`, whose token hash no token has (it never pushes). A
+    # patron owing more than the school's amount is sent to the kiosks as
+    # blocked (`owes_block`) until the charge is paid or waived.
+    db.executescript("""
+    ALTER TABLE items ADD COLUMN price_cents INTEGER;
+    ALTER TABLE patrons ADD COLUMN owes_block INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE charges (id INTEGER PRIMARY KEY, patron_id TEXT NOT NULL, item_id TEXT, reason TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'open', created TEXT NOT NULL,
+        created_by TEXT, settled TEXT, settled_by TEXT, note TEXT);
+    CREATE INDEX charges_patron ON charges(patron_id, status);
+    CREATE INDEX charges_item ON charges(item_id, status);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT OR IGNORE INTO kiosks (id, name, token_hash, created)
+        VALUES ('desk', 'Librarian''s desk', 'none:' || lower(hex(randomblob(32))),
+                strftime('%Y-%m-%dT%H:%M:%f+00:00'));
+    """)
+
+
 @migrations(name="faults_0001_epoch")
 def _epoch(db: sqlite_utils.Database) -> None:
     # The database's identity: made with it, changed by a restore. A kiosk
