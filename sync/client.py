@@ -40,11 +40,12 @@ log = logging.getLogger("kiosk.sync")
 
 BACKOFF_MAX = 300.0  # seconds between attempts at most, when the central store stays away
 BACKOFF_RAMP = 10  # failures after which the wait stops doubling (it is capped by BACKOFF_MAX long before)
-# Between two chunks of a page the write lock is left free this long: a tap
-# waiting on SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, then 25
-# ms between tries, wakes inside the gap and gets its turn instead of
+# Between two chunks of a page the write lock is left free as long as the
+# chunk held it, within these bounds: a tap waiting on SQLite's busy handler,
+# which sleeps 1, 2, 5, 10, 15, 20, then 25 ms between tries (about as long
+# as it has waited), wakes inside the gap and gets its turn instead of
 # finding the next chunk already begun (bench/sync_tap_wait.py).
-CHUNK_PAUSE = 0.025
+CHUNK_PAUSE = (0.005, 0.025)
 # Why a connection failed, from the words deep inside urllib3's long message.
 REASONS = (
     ("Connection refused", "connection refused"),
@@ -121,10 +122,15 @@ def waiting(count: int) -> str:
     return "no records wait" if count == 0 else "1 record waits" if count == 1 else f"{count} records wait"
 
 
-def apply_paced(db, kiosk_id: str, page: dict, chunk: int = store.CHUNK, pause: float = CHUNK_PAUSE) -> None:
-    """Apply a page of changes chunk by chunk, leaving the write lock free for a moment after each."""
+def apply_paced(db, kiosk_id: str, page: dict, chunk: int = store.CHUNK,
+                pause: tuple[float, float] = CHUNK_PAUSE) -> None:
+    """Apply a page of changes chunk by chunk, leaving the write lock free after each for about as long as
+    the chunk held it (`pause`: the least and the most)."""
+    started = time.monotonic()
     for _ in store.apply_page(db, kiosk_id, page, page["cursor"], chunk=chunk):
-        time.sleep(pause)
+        held = time.monotonic() - started
+        time.sleep(min(pause[1], max(pause[0], held)))
+        started = time.monotonic()
 
 
 class SyncClient:

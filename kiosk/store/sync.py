@@ -16,7 +16,7 @@ from typing import Iterator
 from kiosk.domain.policy import parse_policy
 from kiosk.store import shelf
 
-CHUNK = 200  # rows of a page of changes applied per transaction
+CHUNK = 100  # rows of a page of changes applied per transaction
 
 @contextmanager
 def write_transaction(db):
