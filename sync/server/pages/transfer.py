@@ -58,7 +58,8 @@ def routes(ctx: Pages) -> APIRouter:
                 count = store.import_csv(get_db(), kind, decode(data, name), name)
                 store.audit_now(get_db(), who["librarian"], f"import {kind}", name, f"{count} rows")
         except ImportRejected as exc:
-            return page(request, "import.html", who, 422, problems=exc.problems, source=name, done=None)
+            return page(request, "import.html", who, 422, problems=exc.problems, more=exc.more, source=name,
+                        done=None)
         except KioskError as exc:
             return page(request, "import.html", who, 422, problems=[str(exc)], source=name, done=None)
         return page(request, "import.html", who, problems=None, done=f"{name}: imported {count} {kind}")
