@@ -185,8 +185,7 @@ class SyncClient:
             body = push_body(
                 records, sent_at=datetime.now(timezone.utc).astimezone(), boot_id=self.boot,
                 monotonic=time.monotonic(), clock_trusted=system_clock_synced(),
-                status={"pending": store.pending_count(self.db), "reader_ok": self.reader_ok(),
-                        "version": version(), "last_error": store.get_meta(self.db, "last_error") or None})
+                status=self._status(store.pending_count(self.db)))
             started = time.time()
             answer = self._request("POST", records_path(self.kiosk_id), json=body)
             self._note_clock(answer, started, time.time())
@@ -205,6 +204,14 @@ class SyncClient:
                 raise SyncError(f"the central store acknowledged nothing past #{pushed}")
             store.set_meta(self.db, pushed_seq=acked)
             acked_total += acked - pushed
+
+    def _status(self, pending: int) -> dict:
+        """The kiosk's health as each push reports it; rules it refused count as its last problem."""
+        refused = store.get_meta(self.db, "rules_error")
+        problem = store.get_meta(self.db, "last_error") or (
+            f"rules from the central store refused, the last good ones kept: {refused}" if refused else None)
+        return {"pending": pending, "reader_ok": self.reader_ok(), "version": version(),
+                "last_error": problem[:2000] if problem else None}
 
     def _note_clock(self, answer: dict, started: float, ended: float) -> None:
         """The central store's clock minus this kiosk's, for this boot (SystemClock uses it)."""
@@ -227,9 +234,12 @@ class SyncClient:
             try:
                 with write_transaction(self.db):
                     store.apply_changes(self.db, self.kiosk_id, page, page["cursor"])
-            except (KeyError, TypeError, ValueError, KioskError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None
+            if page.get("rules") and store.get_meta(self.db, "rules_error"):
+                log.error("rules from the central store refused, the last good ones kept: %s",
+                          store.get_meta(self.db, "rules_error"))
             applied += sum(len(page.get(k) or []) for k in CHANGE_TABLES)
             if not page.get("more"):
                 return applied

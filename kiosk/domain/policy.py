@@ -14,6 +14,10 @@ from kiosk.domain.errors import ConfigError
 from kiosk.domain.model import PATRON_TYPES, LoanRule, Policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The sane range of every rule: a loan of 10**20 days is a typing slip, and
+# a kiosk must never be handed a due date it cannot compute.
+RANGES = {"loan_days": (1, 365), "max_loans": (0, 100), "renewals": (0, 20), "block_overdue_days": (0, 365)}
+MAX_HOLIDAYS = 366
 
 
 class TableReader:
@@ -29,7 +33,8 @@ class TableReader:
         where = f"[{self.section}] {key}".rstrip()
         raise ConfigError(f"{self.path}: {where}: {why}")
 
-    def take(self, key, kind, default, choices=None, minimum=None):
+    def take(self, key, kind, default, choices=None, minimum=None, between=None):
+        """The value of `key` (else `default`), of type `kind`, within `choices`, at least `minimum`, `between` two."""
         if key not in self.table:
             return default
         value = self.table.pop(key)
@@ -41,6 +46,8 @@ class TableReader:
             self.fail(key, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, not {value!r}")
+        if between is not None and not between[0] <= value <= between[1]:
+            self.fail(key, f"must be from {between[0]} to {between[1]}, not {value!r}")
         return value
 
     def done(self):
@@ -57,11 +64,8 @@ def parse_policy(table: dict, path: str = "(rules)") -> Policy:
         if ptype in r.table:
             t = TableReader(path, f"policy.{ptype}", r.table.pop(ptype))
             base = types[ptype]
-            types[ptype] = LoanRule(
-                loan_days=t.take("loan_days", int, base.loan_days, minimum=1),
-                max_loans=t.take("max_loans", int, base.max_loans, minimum=0),
-                renewals=t.take("renewals", int, base.renewals, minimum=0),
-            )
+            types[ptype] = LoanRule(**{key: t.take(key, int, getattr(base, key), between=RANGES[key])
+                                       for key in ("loan_days", "max_loans", "renewals")})
             t.done()
     closed = r.take("closed_weekdays", list, [WEEKDAYS[i] for i in d.closed_weekdays])
     for day in closed:
@@ -70,14 +74,18 @@ def parse_policy(table: dict, path: str = "(rules)") -> Policy:
     if len(set(closed)) == 7:
         r.fail("closed_weekdays", "cannot close every day of the week")
     holidays = []
-    for text in r.take("holidays", list, []):
+    listed = r.take("holidays", list, [])
+    if len(listed) > MAX_HOLIDAYS:
+        r.fail("holidays", f"at most {MAX_HOLIDAYS} dates, not {len(listed)}")
+    for text in listed:
         try:
             holidays.append(date.fromisoformat(str(text)))
         except ValueError:
             r.fail("holidays", f"{text!r} is not a date like 2026-12-25")
     out = Policy(
         types=types,
-        block_overdue_days=r.take("block_overdue_days", int, d.block_overdue_days, minimum=0),
+        block_overdue_days=r.take("block_overdue_days", int, d.block_overdue_days,
+                                  between=RANGES["block_overdue_days"]),
         closed_weekdays=tuple(sorted(WEEKDAYS.index(x) for x in set(closed))),
         holidays=tuple(sorted(set(holidays))),
     )

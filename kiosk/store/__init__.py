@@ -17,7 +17,7 @@ from sqlite_utils.migrations import Migrations
 
 from kiosk.domain.policy import parse_policy, policy_to_table
 from kiosk.core.durable import open_durable
-from kiosk.domain.errors import KioskError
+from kiosk.domain.errors import ConfigError, KioskError
 from kiosk.domain.events import Record
 from kiosk.domain.model import Item, Loan, Patron, Policy
 
@@ -105,11 +105,18 @@ def central_offset(db) -> tuple[float | None, str | None]:
 
 
 def load_policy(db, fallback: Policy) -> Policy:
-    """The rules pulled from the central store, else `fallback` (the config's)."""
+    """The rules pulled from the central store, else `fallback` (the config's).
+
+    Rules an older version stored without checking their ranges are not
+    used either: the config's are.
+    """
     row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
     if not row:
         return fallback
-    return parse_policy(json.loads(row[0]), "central rules")
+    try:
+        return parse_policy(json.loads(row[0]), "central rules")
+    except ValueError:
+        return fallback
 
 
 def rules_text(db) -> str | None:
@@ -390,7 +397,13 @@ def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
             if item_id not in unsettled:
                 db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
         if page.get("rules"):
-            save_policy(db, parse_policy(page["rules"], "(central rules)"))
+            try:
+                save_policy(db, parse_policy(page["rules"], "(central rules)"))
+                db.execute("DELETE FROM meta WHERE key = 'rules_error'")
+            except ConfigError as exc:
+                # Never lend by rules that cannot be used: keep the last good
+                # ones, and let the sync process report these.
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rules_error', ?)", [str(exc)])
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
 
 

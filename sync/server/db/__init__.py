@@ -10,8 +10,8 @@ statement lives.
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
 from sync.server.db.audit import audit, audit_now, register
 from sync.server.db.catalog import (
-    all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
-    set_status, uids_in_use,
+    all_rows, attach_uid, find_rows, get_rules, import_csv, rules_table, save_items, save_patrons, save_rules,
+    set_rules, set_status, uids_in_use,
 )
 from sync.server.db.kiosks import add_kiosk, kiosk_for_token, kiosks
 from sync.server.db.privacy import forget_returned
@@ -25,7 +25,7 @@ from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
-    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "save_items", "save_patrons", "save_rules",
+    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "rules_table", "save_items", "save_patrons", "save_rules",
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",

@@ -70,8 +70,15 @@ def set_rules(db, policy: Policy) -> None:
 
 
 def get_rules(db) -> Policy:
+    """The circulation rules every kiosk pulls (`ConfigError` for rules an older version stored unchecked)."""
+    table = rules_table(db)
+    return parse_policy(table) if table is not None else Policy()
+
+
+def rules_table(db) -> dict | None:
+    """The stored rules as their table, unchecked (for the rules page to show rules it must refuse)."""
     row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
-    return parse_policy(json.loads(row[0])) if row else Policy()
+    return json.loads(row[0]) if row else None
 
 
 def save_rules(db, librarian: str, policy: Policy) -> None:
