@@ -10,107 +10,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from kiosk.domain.records import RecordKind
-from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, records_path
+from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_PAGE, records_path
 from sync.server import db as store
+from sync.server.errors import api_refusal
+from sync.server.models import ChangesOut, PushIn, PushOut
 
 log = logging.getLogger("kiosk-central")
-
-ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-TEXT = Annotated[str, Field(max_length=200)]
-MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
-
-
-def plausible(value: datetime) -> datetime:
-    """A kiosk without a real-time clock may believe 1970, never year 1 or 9999."""
-    if not 1970 <= value.year <= 9000:
-        raise ValueError(f"{value.isoformat()} is not a time a kiosk can have believed")
-    return value
-
-
-KIOSK_TIME = Annotated[AwareDatetime, AfterValidator(plausible)]
-
-
-class RecordIn(BaseModel):
-    """One log record as the kiosk holds it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    seq: int = Field(ge=1, le=2**53)
-    kind: RecordKind
-    at: KIOSK_TIME
-    trusted: bool
-    boot_id: Optional[TEXT] = None
-    monotonic: Optional[float] = Field(default=None, ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
-    patron_id: Optional[TEXT] = None
-    item_id: Optional[TEXT] = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    flagged: bool = False
-
-    @model_validator(mode="after")
-    def _loan_records_name_their_item(self):
-        if self.kind in ("checkout", "return", "renew") and not self.item_id:
-            raise ValueError(f"record {self.seq}: a {self.kind} needs an item_id")
-        if self.kind in ("checkout", "renew"):
-            if not self.patron_id:
-                raise ValueError(f"record {self.seq}: a {self.kind} needs a patron_id")
-            due = self.details.get("due")
-            try:
-                datetime.strptime(str(due), "%Y-%m-%d")
-            except ValueError:
-                raise ValueError(f"record {self.seq}: details.due must be a date like 2026-12-07, not {due!r}")
-        return self
-
-
-class Status(BaseModel):
-    """Health facts a kiosk reports with each push (all optional)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    pending: Optional[int] = Field(default=None, ge=0, le=2**53)
-    reader_ok: Optional[bool] = None
-    version: Optional[TEXT] = None
-    last_error: Optional[Annotated[str, Field(max_length=2000)]] = None
-
-
-class PushIn(BaseModel):
-    """A batch of one kiosk's records with its clock reading."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sent_at: KIOSK_TIME
-    boot_id: TEXT
-    monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
-    clock_trusted: bool = False
-    status: Status = Field(default_factory=Status)
-    records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-
-class PushOut(BaseModel):
-    acked_seq: int
-    stored: int
-    duplicates: int
-    server_time: str
-    clock_offset: float
-
-
-class ChangesOut(BaseModel):
-    cursor: str
-    more: bool
-    server_time: str
-    patrons: list[dict[str, Any]]
-    items: list[dict[str, Any]]
-    loans: list[dict[str, Any]]
-    loans_removed: list[str]
-    rules: Optional[dict[str, Any]]
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: change numbers never come near it
 
 
 def create_app(db_path: str) -> FastAPI:
@@ -143,6 +55,10 @@ def create_app(db_path: str) -> FastAPI:
                                 headers={"WWW-Authenticate": "Bearer"})
         return kiosk_id
 
+    @app.exception_handler(RequestValidationError)
+    async def refused(request, exc):  # noqa: ARG001
+        return api_refusal(exc)
+
     @app.exception_handler(store.Conflict)
     async def conflict(request, exc):  # noqa: ARG001
         return JSONResponse(status_code=409, content={"detail": str(exc)})
@@ -173,7 +89,7 @@ def create_app(db_path: str) -> FastAPI:
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
                 caller: str = Depends(kiosk_from_token)) -> dict:  # noqa: ARG001
         """Patrons, items, loans and rules changed after the cursor `since`."""
-        if not (since.isascii() and since.isdigit()):
+        if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
         answer = store.changes(get_db(), int(since), limit)
         answer["server_time"] = store.iso(store.utc_now())

@@ -18,6 +18,7 @@ import click
 from kiosk.core.cli import import_commands
 from kiosk.core.csvfile import csv_text, read_csv
 from kiosk.domain.errors import KioskError
+from kiosk.domain.text import bad_character
 from sync.server import db as store
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
@@ -88,8 +89,8 @@ def add_librarian(name, db_path, password_stdin):
     """Add a librarian account, or set a new password (which ends the old sessions)."""
     from sync.server.auth import hash_password
 
-    if not name.strip() or len(name) > 64:
-        fail(f"librarian name {name!r}: 1 to 64 characters")
+    if not name.strip() or len(name) > 64 or bad_character(name):
+        fail(f"librarian name {name!r}: 1 to 64 characters, none of them a control character")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

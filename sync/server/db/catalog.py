@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from kiosk.domain.catalog import parse_items, parse_patrons
-from kiosk.domain.model import Item, Patron, Policy
+from kiosk.domain.model import Item, Patron, Policy, normalize_uid
 from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.domain.text import bad_character
 from sync.server.db.audit import audit, audit_now
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
 
@@ -116,6 +117,8 @@ def set_status(db, librarian: str, table: str, row_id: str, status: str, note: s
     allowed = ("active", "blocked") if table == "patrons" else ("available", "repair", "withdrawn", "lost")
     if status not in allowed:
         raise CentralError(f"status {status!r} is not one of {', '.join(allowed)}")
+    if bad_character(note):
+        raise CentralError(f"the note holds a control character ({bad_character(note)})")
     since_column = "blocked_since" if table == "patrons" else "unavailable_since"
     out_of_service = status in ("blocked", "repair", "withdrawn", "lost")
     with db.atomic():
@@ -129,6 +132,7 @@ def set_status(db, librarian: str, table: str, row_id: str, status: str, note: s
 
 def attach_uid(db, librarian: str, uid: str, kind: str, target_id: str) -> None:
     """Give a patron a card UID or an item a tag UID; kiosks get it at their next pull."""
+    uid = normalize_uid(uid)  # as an import would store it: a card number, never what a kiosk said
     table, column = ("patrons", "card_uid") if kind == "patron" else ("items", "tag_uid")
     other_table, other_column = ("items", "tag_uid") if kind == "patron" else ("patrons", "card_uid")
     with db.atomic():

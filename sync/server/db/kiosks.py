@@ -7,6 +7,7 @@ import json
 import secrets
 from typing import Optional
 
+from kiosk.domain.text import bad_character
 from sync.server.db.schema import CentralError, iso, utc_now
 
 
@@ -19,6 +20,8 @@ def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False)
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
     if not kiosk_id or not all(c.isalnum() or c in "-_." for c in kiosk_id):
         raise CentralError(f"kiosk id {kiosk_id!r}: use letters, digits, '-', '_' or '.'")
+    if name is not None and (bad_character(name) or len(name) > 200):
+        raise CentralError(f"kiosk name {name!r}: at most 200 characters, none of them a control character")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()

@@ -15,12 +15,15 @@ def routes(ctx: Pages) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     librarian, checked, page, get_db, write_lock = ctx.librarian, ctx.checked, ctx.page, ctx.get_db, ctx.write_lock
 
+    def unknown_tags(request: Request, who: dict, error: str = "", status: int = 200):
+        return page(request, "unknown.html", who, status, tags=store.unknown_tags(get_db()), error=error)
+
     @pages.get("/unknown-tags", response_class=HTMLResponse)
-    def unknown(request: Request, error: str = ""):
-        return page(request, "unknown.html", librarian(request), tags=store.unknown_tags(get_db()), error=error)
+    def unknown(request: Request):
+        return unknown_tags(request, librarian(request))
 
     @pages.post("/unknown-tags")
-    def attach(request: Request, uid: str = Form(...), kind: str = Form(...), target: str = Form(...),
+    def attach(request: Request, uid: str = Form(""), kind: str = Form(...), target: str = Form(...),
                csrf: str = Form("")):
         who = checked(request, csrf)
         try:
@@ -28,7 +31,7 @@ def routes(ctx: Pages) -> APIRouter:
                 store.attach_uid(get_db(), who["librarian"], uid, "patron" if kind == "patron" else "item",
                                  target.strip())
         except KioskError as exc:
-            return RedirectResponse(f"/unknown-tags?error={exc}", status_code=303)
+            return unknown_tags(request, who, str(exc), 422)
         return RedirectResponse("/unknown-tags", status_code=303)
 
     @pages.get("/flagged", response_class=HTMLResponse)
