@@ -13,12 +13,10 @@ import threading
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_PAGE, records_path
 from sync.server import db as store
-from sync.server.errors import api_refusal
 from sync.server.models import ChangesOut, PushIn, PushOut
 
 log = logging.getLogger("kiosk-central")
@@ -54,10 +52,6 @@ def create_app(db_path: str) -> FastAPI:
             raise HTTPException(401, "a valid kiosk token is needed (Authorization: Bearer TOKEN)",
                                 headers={"WWW-Authenticate": "Bearer"})
         return kiosk_id
-
-    @app.exception_handler(RequestValidationError)
-    async def refused(request, exc):  # noqa: ARG001
-        return api_refusal(exc)
 
     @app.exception_handler(store.Conflict)
     async def conflict(request, exc):  # noqa: ARG001
@@ -96,8 +90,10 @@ def create_app(db_path: str) -> FastAPI:
         return answer
 
     from sync.server import pages
+    from sync.server.pages import problems
 
     app.include_router(pages.router(get_db, write_lock))
+    problems.install(app, pages.Pages(get_db, write_lock))
 
     @app.exception_handler(pages.LoginNeeded)
     async def login_needed(request, exc):  # noqa: ARG001

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from sync.server.pages import catalog, flags, kiosks, loans, log, login, reading, rules, transfer
 from sync.server.pages.common import LoginNeeded, Pages
 
-__all__ = ["LoginNeeded", "router"]
+__all__ = ["LoginNeeded", "Pages", "router"]
 
 
 def router(get_db, write_lock) -> APIRouter:

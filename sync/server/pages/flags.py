@@ -34,16 +34,24 @@ def routes(ctx: Pages) -> APIRouter:
             return unknown_tags(request, who, str(exc), 422)
         return RedirectResponse("/unknown-tags", status_code=303)
 
+    def flagged_page(request: Request, who: dict, problem: str = "", status: int = 200):
+        return page(request, "flagged.html", who, status, rows=store.flagged(get_db()), problem=problem)
+
     @pages.get("/flagged", response_class=HTMLResponse)
     def flagged(request: Request):
-        return page(request, "flagged.html", librarian(request), rows=store.flagged(get_db()))
+        return flagged_page(request, librarian(request))
 
     @pages.post("/flagged")
-    def resolve(request: Request, kiosk_id: str = Form(...), seq: int = Form(...), resolution: str = Form(...),
+    def resolve(request: Request, kiosk_id: str = Form(""), seq: str = Form(""), resolution: str = Form(""),
                 csrf: str = Form("")):
         who = checked(request, csrf)
-        with write_lock:
-            store.resolve_flag(get_db(), who["librarian"], kiosk_id, seq, resolution)
+        if not (seq.isascii() and seq.isdigit()) or not 1 <= int(seq) <= 2**53:
+            return flagged_page(request, who, f"Nothing was resolved: {seq!r} is not a record number.", 422)
+        try:
+            with write_lock:
+                store.resolve_flag(get_db(), who["librarian"], kiosk_id, int(seq), resolution)
+        except KioskError as exc:
+            return flagged_page(request, who, f"Nothing was resolved: {exc}.", 422)
         return RedirectResponse("/flagged", status_code=303)
 
     return pages

@@ -17,14 +17,17 @@ def routes(ctx: Pages) -> APIRouter:
     librarian, page, get_db = ctx.librarian, ctx.page, ctx.get_db
 
     @pages.get("/loans", response_class=HTMLResponse)
-    def loans_page(request: Request, overdue: int = 0):
+    def loans_page(request: Request, overdue: str = ""):
         who = librarian(request)
+        problem = "" if overdue in ("", "0", "1") else \
+            f"overdue={overdue!r}: 1 shows the overdue books only; every loan is shown instead."
         rows = store.current_loans(get_db(), date.today())
-        if overdue:
+        if overdue == "1":
             rows = [r for r in rows if r["days_overdue"] > 0]
         classes: dict[str, list] = {}
         for row in rows:
             classes.setdefault(row["class_name"] or "-", []).append(row)
-        return page(request, "loans.html", who, classes=classes, overdue=overdue)
+        return page(request, "loans.html", who, 400 if problem else 200, classes=classes, overdue=overdue == "1",
+                    problem=problem)
 
     return pages

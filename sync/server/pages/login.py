@@ -20,12 +20,12 @@ def routes(ctx: Pages) -> APIRouter:
     checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
 
     @pages.get("/login")
-    def login_form(request: Request, failed: int = 0):
+    def login_form(request: Request, failed: str = ""):
         # Before there is a session, the form's token is checked against a
         # cookie of its own (double submit), so no other site can log a
         # browser in under someone else's account.
         token = secrets.token_urlsafe(24)
-        response = TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed, "who": None, "csrf": token})
+        response = TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed == "1", "who": None, "csrf": token})
         response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
         return response
 
