@@ -20,12 +20,13 @@ def free_port() -> int:
 class CentralServer:
     """`kiosk-central serve` in-process: start(), .url, stop()."""
 
-    def __init__(self, db_path, port: int | None = None, **ssl):
+    def __init__(self, db_path, port: int | None = None, settings=None, **ssl):
         self.db_path = str(db_path)
         self.port = port or free_port()
-        self.app = create_app(self.db_path)
+        self.app = create_app(self.db_path, settings)
+        # As `kiosk-central serve` runs it: the app itself decides which proxy's headers to believe.
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", **ssl))
+                                                    log_level="warning", proxy_headers=False, **ssl))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         scheme = "https" if ssl else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"

@@ -1,7 +1,8 @@
 """The central store's web service: the kiosks' API of docs/sync-api.md.
 
-`create_app(db_path)` returns the FastAPI application; the librarian's pages
-are mounted on it with `include_router`. Each worker thread keeps its own
+`create_app(db_path, settings)` returns the FastAPI application; the
+librarian's pages are mounted on it with `include_router`, and every answer
+passes `headers.SecurityHeaders`. Each worker thread keeps its own
 SQLite connection; writes are serialised by one lock, so a batch never waits
 on SQLite's busy handler and two batches never interleave.
 """
@@ -10,28 +11,39 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_PAGE, records_path
 from sync.server import db as store
+from sync.server.headers import SecurityHeaders
 from sync.server.models import ChangesOut, PushIn, PushOut
+from sync.server.settings import Settings
 
 log = logging.getLogger("kiosk-central")
+STATIC = FilePath(__file__).resolve().parent / "static"
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: change numbers never come near it
 
 
-def create_app(db_path: str) -> FastAPI:
-    """The central store's application over the database at `db_path`."""
+def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
+    """The central store's application over the database at `db_path`, served as `settings` say."""
+    settings = settings or Settings()
     store.open_db(db_path).close()
     local = threading.local()
     write_lock = threading.Lock()
-    app = FastAPI(title="Library kiosk central store", version="1",
+    # No /docs: FastAPI's would load its scripts from a public CDN, which
+    # school networks block and pages should not call. /openapi.json stays.
+    app = FastAPI(title="Library kiosk central store", version="1", docs_url=None, redoc_url=None,
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
+    app.state.settings = settings
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     def get_db():
         db = getattr(local, "db", None)

@@ -53,19 +53,29 @@ def main():
               help="Serve HTTPS with this certificate (PEM, with its chain).")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The certificate's private key (PEM).")
-def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A web server in front of the store (an address or a network; repeatable) whose "
+                   "X-Forwarded-Proto and X-Forwarded-For are believed.")
+@click.option("--max-upload-mb", type=click.FloatRange(min=0.001, max=1024), default=10, show_default=True,
+              help="The largest CSV file the import page takes.")
+def serve(db_path, host, port, ssl_certfile, ssl_keyfile, trusted_proxies, max_upload_mb):
     """Run the central store's web service."""
     import uvicorn
 
     from sync.server.app import create_app
+    from sync.server.settings import Settings
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
-    app = create_app(db_path)
+    try:
+        settings = Settings(trusted_proxies=tuple(trusted_proxies), max_upload_mb=max_upload_mb)
+    except ValueError as exc:
+        fail(str(exc))
+    app = create_app(db_path, settings)
     # Access logs would show request lines only; tokens travel in headers and
-    # are never logged.
+    # are never logged. Proxy headers are the app's to judge (--trusted-proxy).
     uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                log_level="info", access_log=True)
+                log_level="info", access_log=True, proxy_headers=False)
 
 
 @main.command(name="add-kiosk")

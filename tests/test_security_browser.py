@@ -1,0 +1,46 @@
+"""The pages under their Content-Security-Policy in real Chromium: nothing refused, nothing fetched from elsewhere.
+
+The style sheet and the one script (the Print button) are files of the
+package; a page that broke the policy would show a "Refused to ..." line in
+the console, and a request to any other host is a call out of the school.
+"""
+
+from tests.test_browser import CHROMIUM, browser  # noqa: F401  (the fixture; skips without chromium)
+from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
+
+PAGES = ["/", "/log", "/loans", "/loans?overdue=1", "/import", "/unknown-tags", "/flagged", "/patrons", "/items",
+         "/items/B0001", "/stats", "/rules"]
+
+
+def test_every_page_keeps_its_policy_and_calls_nowhere_else(browser, central):  # noqa: F811
+    assert CHROMIUM
+    page = browser.new_page()
+    console, elsewhere = [], []
+    page.on("console", lambda message: console.append(message.text))
+    page.on("request", lambda request: None if request.url.startswith(central.url) else elsewhere.append(request.url))
+    page.goto(central.url + "/login")
+    page.get_by_label("Name").fill("wu")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(central.url + "/")
+    for path in PAGES:
+        page.goto(central.url + path)
+        # The style sheet applied: the header is the pages' dark blue, not the browser's default.
+        assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == \
+            "rgb(24, 48, 96)", path
+    assert [line for line in console if "Content Security Policy" in line] == []
+    assert elsewhere == []
+
+
+def test_the_print_button_prints_through_the_pages_script(browser, central):  # noqa: F811
+    page = browser.new_page()
+    # Chromium's print dialog cannot be seen headless: count the calls instead.
+    page.add_init_script("window.printed = 0; window.print = () => { window.printed += 1; };")
+    page.goto(central.url + "/login")
+    page.get_by_label("Name").fill("wu")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(central.url + "/")
+    page.goto(central.url + "/loans?overdue=1")
+    page.get_by_role("button", name="Print (one page per class)").click()
+    assert page.evaluate("window.printed") == 1
