@@ -23,6 +23,7 @@ from sync.server import db as store
 from sync.server.headers import SecurityHeaders
 from sync.server.models import ChangesOut, PushIn, PushOut
 from sync.server.settings import Settings
+from sync.server.throttle import LoginThrottle
 
 log = logging.getLogger("kiosk-central")
 STATIC = FilePath(__file__).resolve().parent / "static"
@@ -42,6 +43,7 @@ def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
     app.state.db_path = db_path
     app.state.write_lock = write_lock
     app.state.settings = settings
+    app.state.throttle = LoginThrottle()
     app.add_middleware(SecurityHeaders, settings=settings)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

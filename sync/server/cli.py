@@ -97,7 +97,7 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def add_librarian(name, db_path, password_stdin):
     """Add a librarian account, or set a new password (which ends the old sessions)."""
-    from sync.server.auth import hash_password
+    from sync.server.auth import hash_password, password_problem
 
     if not name.strip() or len(name) > 64 or bad_character(name):
         fail(f"librarian name {name!r}: 1 to 64 characters, none of them a control character")
@@ -105,8 +105,9 @@ def add_librarian(name, db_path, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        fail("the password needs at least 8 characters")
+    problem = password_problem(password, name)
+    if problem:
+        fail(problem)
     store.set_librarian(store.open_db(db_path), name, hash_password(password))
     click.echo(f"librarian {name}: password set")
 

@@ -7,7 +7,9 @@ the package's whole surface, so callers write `db.push(...)` wherever the
 statement lives.
 """
 
-from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
+from sync.server.db.accounts import (
+    end_session, librarian_hash, rehash_librarian, session, set_librarian, start_session,
+)
 from sync.server.db.audit import audit, audit_now, register
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, rules_table, save_items, save_patrons, save_rules,
@@ -24,9 +26,10 @@ from sync.server.db.reports import (
 from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, open_db, utc_now
 
 __all__ = [
-    "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
-    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "rules_table", "save_items", "save_patrons", "save_rules",
-    "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
+    "end_session", "librarian_hash", "rehash_librarian", "session", "set_librarian", "start_session", "audit",
+    "audit_now", "register", "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "rules_table",
+    "save_items", "save_patrons", "save_rules", "set_rules", "set_status", "uids_in_use", "add_kiosk",
+    "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
     "migrations", "next_revs", "open_db", "utc_now",

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from sync.server import db as store
-from sync.server.auth import COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, sid_hash
+from sync.server.auth import (
+    COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, hash_password, needs_rehash, sid_hash,
+)
 from sync.server.pages.common import TEMPLATES, Pages
 
 
@@ -19,24 +21,38 @@ def routes(ctx: Pages) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
 
-    @pages.get("/login")
-    def login_form(request: Request, failed: str = ""):
+    def login_page(request: Request, status: int = 200, headers: dict | None = None, **context):
         # Before there is a session, the form's token is checked against a
         # cookie of its own (double submit), so no other site can log a
         # browser in under someone else's account.
         token = secrets.token_urlsafe(24)
-        response = TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed == "1", "who": None, "csrf": token})
+        response = TEMPLATES.TemplateResponse(request, "login.html", {"who": None, "csrf": token, **context},
+                                              status_code=status, headers=headers)
         response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
         return response
 
+    @pages.get("/login")
+    def login_form(request: Request, failed: str = ""):
+        return login_page(request, failed=failed == "1")
+
     @pages.post("/login")
-    def login(request: Request, name: str = Form(...), password: str = Form(...), csrf: str = Form("")):
+    def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form("")):
         db = get_db()
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(csrf, expected):
             return RedirectResponse("/login", status_code=303)
-        if not check_password(password, store.librarian_hash(db, name)):
+        throttle = request.app.state.throttle
+        address = request.client.host if request.client else "-"
+        wait = throttle.attempt(name, address)
+        if wait:
+            return login_page(request, 429, locked=wait, headers={"Retry-After": str(wait)})
+        stored = store.librarian_hash(db, name)
+        if not check_password(password, stored):
             return RedirectResponse("/login?failed=1", status_code=303)
+        throttle.succeeded(name, address)
+        if needs_rehash(stored):
+            with write_lock:
+                store.rehash_librarian(db, name, hash_password(password))
         sid = secrets.token_urlsafe(32)
         with write_lock:
             store.start_session(db, sid_hash(sid), name, secrets.token_urlsafe(24),
