@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_PAGE, records_path
 from sync.server import db as store
 from sync.server.headers import SecurityHeaders
+from sync.server.limits import BodyLimit
 from sync.server.models import ChangesOut, PushIn, PushOut
 from sync.server.settings import Settings
 from sync.server.throttle import LoginThrottle
@@ -44,7 +45,8 @@ def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
     app.state.write_lock = write_lock
     app.state.settings = settings
     app.state.throttle = LoginThrottle()
-    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)  # added last, so outermost: it sees the real peer first
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     def get_db():

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from kiosk.domain.catalog import parse_items, parse_patrons
-from kiosk.domain.model import Item, Patron, Policy, normalize_uid
+from kiosk.domain.model import Policy, normalize_uid
 from kiosk.domain.policy import parse_policy, policy_to_table
 from kiosk.domain.text import bad_character
 from sync.server.db.audit import audit, audit_now
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
+from sync.server.db.staging import apply_staged, stage
 
 
 def uids_in_use(db, table: str) -> dict[str, str]:
@@ -17,50 +18,22 @@ def uids_in_use(db, table: str) -> dict[str, str]:
     return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
 
 
-def _save(db, table: str, uid_column: str, rows: list[dict], since_column: str, stops) -> None:
-    """Upsert `rows` by id with fresh change numbers; note when a row left service."""
-    now = iso(utc_now())
-    with db.atomic():
-        ids = [r["id"] for r in rows]
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(part))})", part)
-        old = {r["id"]: r for r in db.query(f"SELECT id, status, {since_column} FROM {table}")} if rows else {}
-        first = next_revs(db, len(rows)) if rows else 0
-        for offset, row in enumerate(rows):
-            before = old.get(row["id"])
-            if stops(row["status"]):
-                kept = before[since_column] if before and stops(before["status"]) else None
-                row[since_column] = kept or now
-            else:
-                row[since_column] = None
-            row["rev"] = first + offset
-        db[table].upsert_all(rows, pk="id")
+def uid_owners(db, kind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The UIDs in use by patrons or items (`kind`), then by the other table: what an import is checked against."""
+    other = "items" if kind == "patrons" else "patrons"
+    return uids_in_use(db, kind), uids_in_use(db, other)
 
 
-def save_patrons(db, patrons: list[Patron]) -> None:
-    """Insert or update patrons by id, in one transaction; kiosks pull them."""
-    rows = [{"id": p.id, "name": p.name, "type": p.type, "class_name": p.class_name, "card_uid": p.card_uid,
-             "status": p.status, "expires": p.expires.isoformat() if p.expires else None} for p in patrons]
-    _save(db, "patrons", "card_uid", rows, "blocked_since", lambda status: status == "blocked")
-
-
-def save_items(db, items: list[Item]) -> None:
-    """Insert or update items by id, in one transaction; kiosks pull them."""
-    rows = [{"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number, "tag_uid": i.tag_uid,
-             "barcode": i.barcode, "home": i.home, "status": i.status} for i in items]
-    _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+def parse_csv(db, kind: str, text: str, source: str) -> list:
+    """Patrons or items from CSV text, checked against the UIDs in use now (`ImportRejected`); nothing saved."""
+    parse = parse_patrons if kind == "patrons" else parse_items
+    return parse(text, source, *uid_owners(db, kind))
 
 
 def import_csv(db, kind: str, text: str, source: str) -> int:
     """Import patrons or items from CSV text: all or nothing (`ImportRejected`)."""
-    if kind == "patrons":
-        parsed = parse_patrons(text, source, uids_in_use(db, "patrons"), uids_in_use(db, "items"))
-        save_patrons(db, parsed)
-    else:
-        parsed = parse_items(text, source, uids_in_use(db, "items"), uids_in_use(db, "patrons"))
-        save_items(db, parsed)
-    return len(parsed)
+    stage(db, kind, parse_csv(db, kind, text, source))
+    return apply_staged(db, kind)
 
 
 def set_rules(db, policy: Policy) -> None:

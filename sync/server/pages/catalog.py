@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from kiosk.core.csvfile import csv_text
 from kiosk.domain.errors import ImportRejected, KioskError
@@ -55,6 +56,10 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.post("/{table}/{row_id}", response_class=HTMLResponse)
     async def edit(request: Request, table: str, row_id: str):
         form = await request.form()
+        # The checks and the write in a worker thread: the event loop never waits on the write lock.
+        return await run_in_threadpool(save_edit, request, table, row_id, form)
+
+    def save_edit(request: Request, table: str, row_id: str, form):
         who = checked(request, str(form.get("csrf", "")))
         if table not in ("patrons", "items"):
             return HTMLResponse("Not found", status_code=404)

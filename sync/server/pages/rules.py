@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.model import PATRON_TYPES, Policy
@@ -31,6 +32,10 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.post("/rules", response_class=HTMLResponse)
     async def rules_save(request: Request):
         form = await request.form()
+        # The checks and the write in a worker thread: the event loop never waits on the write lock.
+        return await run_in_threadpool(save_form, request, form)
+
+    def save_form(request: Request, form):
         who = checked(request, str(form.get("csrf", "")))
         table: dict = {"block_overdue_days": form.get("block_overdue_days", ""),
                        "closed_weekdays": form.getlist("closed_weekdays"),
