@@ -182,13 +182,8 @@ class SyncClient:
             if not records:
                 return acked_total
             pushed = int(store.get_meta(self.db, "pushed_seq", "0"))
-            body = push_body(
-                records, sent_at=datetime.now(timezone.utc).astimezone(), boot_id=self.boot,
-                monotonic=time.monotonic(), clock_trusted=system_clock_synced(),
-                status=self._status(store.pending_count(self.db)))
-            started = time.time()
-            answer = self._request("POST", records_path(self.kiosk_id), json=body)
-            self._note_clock(answer, started, time.time())
+            # Pending as the kiosk will count it once this batch is held: its own count, not the one before.
+            answer = self._send(records, store.pending_count(self.db) - len(records))
             try:
                 acked = int(answer["acked_seq"])
             except (KeyError, TypeError, ValueError):
@@ -204,6 +199,20 @@ class SyncClient:
                 raise SyncError(f"the central store acknowledged nothing past #{pushed}")
             store.set_meta(self.db, pushed_seq=acked)
             acked_total += acked - pushed
+
+    def _send(self, records: list[dict], pending: int) -> dict:
+        """One push of `records` (none: a report of health alone) with the kiosk's clock and status."""
+        body = push_body(records, sent_at=datetime.now(timezone.utc).astimezone(), boot_id=self.boot,
+                         monotonic=time.monotonic(), clock_trusted=system_clock_synced(),
+                         status=self._status(max(0, pending)))
+        started = time.time()
+        answer = self._request("POST", records_path(self.kiosk_id), json=body)
+        self._note_clock(answer, started, time.time())
+        return answer
+
+    def report(self) -> None:
+        """Tell the central store this kiosk's health in a push of no records (a round with nothing to push)."""
+        self._send([], store.pending_count(self.db))
 
     def _status(self, pending: int) -> dict:
         """The kiosk's health as each push reports it; rules it refused count as its last problem."""
@@ -250,6 +259,8 @@ class SyncClient:
         try:
             pushed = self.push()
             pulled = self.pull()
+            if not pushed:
+                self.report()  # every round is seen, and with the kiosk's own pending count
         except SyncError as exc:
             self.last_fatal = exc.fatal
             # A fatal answer came from the central store, so it was reachable.

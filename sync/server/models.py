@@ -138,7 +138,7 @@ class PushIn(BaseModel):
     monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
     clock_trusted: bool = False
     status: Status = Field(default_factory=Status)
-    records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
+    records: list[RecordIn] = Field(max_length=MAX_BATCH)  # none: a report of the kiosk's health alone
 
 
 class PushOut(BaseModel):
