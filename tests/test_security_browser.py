@@ -5,7 +5,10 @@ package; a page that broke the policy would show a "Refused to ..." line in
 the console, and a request to any other host is a call out of the school.
 """
 
-from tests.test_browser import CHROMIUM, browser  # noqa: F401  (the fixture; skips without chromium)
+from playwright.sync_api import expect
+
+from sync.server import db as store
+from tests.test_browser import CHROMIUM, browser, shots  # noqa: F401  (the fixture; skips without chromium)
 from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
 
 PAGES = ["/", "/log", "/loans", "/loans?overdue=1", "/import", "/unknown-tags", "/flagged", "/patrons", "/items",
@@ -44,3 +47,29 @@ def test_the_print_button_prints_through_the_pages_script(browser, central):  # 
     page.goto(central.url + "/loans?overdue=1")
     page.get_by_role("button", name="Print (one page per class)").click()
     assert page.evaluate("window.printed") == 1
+
+
+def test_a_session_that_ends_mid_form_comes_back_to_the_form(browser, central, tmp_path):  # noqa: F811
+    out = shots(tmp_path)
+    page = browser.new_page(viewport={"width": 1100, "height": 700})
+    page.goto(central.url + "/login")
+    page.get_by_label("Name").fill("wu")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(central.url + "/")
+    page.goto(central.url + "/rules")
+    page.get_by_label("student loan_days").fill("21")
+    with central.db.atomic():  # eight hours later, say
+        central.db.execute("UPDATE sessions SET expires = '2000-01-01T00:00:00+00:00'")
+    page.get_by_role("button", name="Save the rules").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your session ended before this form was sent")
+    page.screenshot(path=str(out / "session-ended.png"))
+    page.get_by_label("Name").fill("wu")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Logged in again")).to_be_visible()
+    expect(page.get_by_role("cell", name="21", exact=True)).to_be_visible()
+    page.screenshot(path=str(out / "session-resumed.png"), full_page=True)
+    page.get_by_role("button", name="Send it now").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    assert store.get_rules(central.db).rule_for("student").loan_days == 21

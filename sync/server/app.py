@@ -15,7 +15,7 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_PAGE, records_path
@@ -110,11 +110,5 @@ def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
 
     app.include_router(pages.router(get_db, write_lock))
     problems.install(app, pages.Pages(get_db, write_lock))
-
-    @app.exception_handler(pages.LoginNeeded)
-    async def login_needed(request, exc):  # noqa: ARG001
-        if request.method == "GET":
-            return RedirectResponse("/login", status_code=303)
-        return JSONResponse(status_code=403, content={"detail": "log in again: this form's session has ended"})
 
     return app

@@ -19,6 +19,10 @@ class LoginNeeded(Exception):
     """No valid session: the page answers with a way to the login form."""
 
 
+class FormRefused(Exception):
+    """A form whose CSRF token is not its session's: from an older page, or from another site."""
+
+
 class Pages:
     """The app's per-thread connection `get_db` and its `write_lock`, and the checks every page makes."""
 
@@ -38,7 +42,7 @@ class Pages:
         """The librarian, for a form whose CSRF token matches the session's."""
         who = self.librarian(request)
         if not hmac.compare_digest(csrf or "", who["csrf"]):
-            raise LoginNeeded()
+            raise FormRefused()
         return who
 
     def page(self, request: Request, template: str, who: dict, status: int = 200, **context) -> HTMLResponse:

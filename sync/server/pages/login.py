@@ -13,7 +13,20 @@ from sync.server import db as store
 from sync.server.auth import (
     COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, hash_password, needs_rehash, sid_hash,
 )
+from sync.server.pages import resume
 from sync.server.pages.common import TEMPLATES, Pages
+
+
+def login_page(request: Request, status: int = 200, headers: dict | None = None, **context):
+    """The login form, with a token of its own, and `context` (a message, a form carried across the login)."""
+    # Before there is a session, the form's token is checked against a
+    # cookie of its own (double submit), so no other site can log a
+    # browser in under someone else's account.
+    token = secrets.token_urlsafe(24)
+    response = TEMPLATES.TemplateResponse(request, "login.html", {"who": None, "csrf": token, **context},
+                                          status_code=status, headers=headers)
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
+    return response
 
 
 def routes(ctx: Pages) -> APIRouter:
@@ -21,43 +34,38 @@ def routes(ctx: Pages) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
 
-    def login_page(request: Request, status: int = 200, headers: dict | None = None, **context):
-        # Before there is a session, the form's token is checked against a
-        # cookie of its own (double submit), so no other site can log a
-        # browser in under someone else's account.
-        token = secrets.token_urlsafe(24)
-        response = TEMPLATES.TemplateResponse(request, "login.html", {"who": None, "csrf": token, **context},
-                                              status_code=status, headers=headers)
-        response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
-        return response
-
     @pages.get("/login")
     def login_form(request: Request, failed: str = ""):
         return login_page(request, failed=failed == "1")
 
     @pages.post("/login")
-    def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form("")):
+    def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form(""),
+              carried: str = Form(""), next: str = Form(""), back: str = Form("")):  # noqa: A002
         db = get_db()
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(csrf, expected):
             return RedirectResponse("/login", status_code=303)
+        # A form the session ended under rides along until the login succeeds.
+        form = resume.from_login_form(carried)
+        kept = resume.login_context(form, next, back) if form is not None else {}
         throttle = request.app.state.throttle
         address = request.client.host if request.client else "-"
         wait = throttle.attempt(name, address)
         if wait:
-            return login_page(request, 429, locked=wait, headers={"Retry-After": str(wait)})
+            return login_page(request, 429, locked=wait, headers={"Retry-After": str(wait)}, **kept)
         stored = store.librarian_hash(db, name)
         if not check_password(password, stored):
+            if kept:
+                return login_page(request, 200, failed=True, **kept)
             return RedirectResponse("/login?failed=1", status_code=303)
         throttle.succeeded(name, address)
         if needs_rehash(stored):
             with write_lock:
                 store.rehash_librarian(db, name, hash_password(password))
-        sid = secrets.token_urlsafe(32)
+        sid, token = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         with write_lock:
-            store.start_session(db, sid_hash(sid), name, secrets.token_urlsafe(24),
-                                store.utc_now() + timedelta(hours=SESSION_HOURS))
-        response = RedirectResponse("/", status_code=303)
+            store.start_session(db, sid_hash(sid), name, token, store.utc_now() + timedelta(hours=SESSION_HOURS))
+        response = resume.resumed(request, {"librarian": name, "csrf": token}, form, next, back)
         response.set_cookie(COOKIE, sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict")
         return response
 
