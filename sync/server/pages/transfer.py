@@ -98,7 +98,7 @@ def routes(ctx: Pages) -> APIRouter:
             await drain(request)  # read to the end, so the browser hears the answer rather than a reset
             return page(request, "import.html", who, 413, problems=[too_large(int(declared or 0), limit)],
                         done=None)
-        form = await request.form(max_files=1, max_fields=10)
+        form = await request.form(max_files=1, max_fields=50)
         who = await run_in_threadpool(checked, request, str(form.get("csrf", "")))
         kind, upload = form.get("kind"), form.get("file")
         if kind not in ("patrons", "items") or not hasattr(upload, "read"):
