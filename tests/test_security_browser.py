@@ -11,6 +11,14 @@ from sync.server import db as store
 from tests.test_browser import CHROMIUM, browser, shots  # noqa: F401  (the fixture; skips without chromium)
 from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
 
+def log_in(page, central):  # noqa: F811
+    page.goto(central.url + "/login")
+    page.get_by_label("Name").fill("wu")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(central.url + "/")
+
+
 PAGES = ["/", "/log", "/loans", "/loans?overdue=1", "/import", "/unknown-tags", "/flagged", "/patrons", "/items",
          "/items/B0001", "/stats", "/rules"]
 
@@ -21,11 +29,7 @@ def test_every_page_keeps_its_policy_and_calls_nowhere_else(browser, central):  
     console, elsewhere = [], []
     page.on("console", lambda message: console.append(message.text))
     page.on("request", lambda request: None if request.url.startswith(central.url) else elsewhere.append(request.url))
-    page.goto(central.url + "/login")
-    page.get_by_label("Name").fill("wu")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(central.url + "/")
+    log_in(page, central)
     for path in PAGES:
         page.goto(central.url + path)
         # The style sheet applied: the header is the pages' dark blue, not the browser's default.
@@ -39,11 +43,7 @@ def test_the_print_button_prints_through_the_pages_script(browser, central):  # 
     page = browser.new_page()
     # Chromium's print dialog cannot be seen headless: count the calls instead.
     page.add_init_script("window.printed = 0; window.print = () => { window.printed += 1; };")
-    page.goto(central.url + "/login")
-    page.get_by_label("Name").fill("wu")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(central.url + "/")
+    log_in(page, central)
     page.goto(central.url + "/loans?overdue=1")
     page.get_by_role("button", name="Print (one page per class)").click()
     assert page.evaluate("window.printed") == 1
@@ -52,11 +52,7 @@ def test_the_print_button_prints_through_the_pages_script(browser, central):  # 
 def test_a_session_that_ends_mid_form_comes_back_to_the_form(browser, central, tmp_path):  # noqa: F811
     out = shots(tmp_path)
     page = browser.new_page(viewport={"width": 1100, "height": 700})
-    page.goto(central.url + "/login")
-    page.get_by_label("Name").fill("wu")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(central.url + "/")
+    log_in(page, central)
     page.goto(central.url + "/rules")
     page.get_by_label("student loan_days").fill("21")
     with central.db.atomic():  # eight hours later, say

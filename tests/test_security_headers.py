@@ -7,6 +7,7 @@ public CDN) is not served.
 """
 
 import re
+import ssl
 
 import httpx
 import pytest
@@ -64,7 +65,7 @@ def test_over_https_cookies_are_secure_and_the_browser_is_told_to_stay(tmp_path,
     seed(tmp_path / "central.db")
     with CentralServer(tmp_path / "central.db", ssl_certfile=str(pki / "central.pem"),
                        ssl_keyfile=str(pki / "central.key")) as server:
-        client = httpx.Client(base_url=server.url, verify=str(pki / "school-ca.pem"))
+        client = httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(pki / "school-ca.pem")))
         form = client.get("/login")
         assert all("Secure" in c for c in cookies_set(form)) and cookies_set(form)
         assert form.headers["strict-transport-security"].startswith("max-age=")

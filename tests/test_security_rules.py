@@ -73,7 +73,8 @@ def rules_form(token, **changes):
     ("librarian.renewals", "-1", "renewals: must be from 0 to 20"),
     ("block_overdue_days", "400", "block_overdue_days: must be from 0 to 365"),
 ])
-def test_the_rules_page_refuses_a_rule_out_of_range_and_saves_nothing(pages_central, field, value, problem):  # noqa: F811
+def test_the_rules_page_refuses_a_rule_out_of_range_and_saves_nothing(pages_central, field, value,  # noqa: F811
+                                                                      problem):
     client, _ = login(pages_central)
     token = csrf_of(client.get("/rules").text)
     refused = client.post("/rules", data=rules_form(token, **{field: value}))
