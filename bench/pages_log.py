@@ -70,7 +70,7 @@ def timed(fn, repeat=40):
 def main() -> None:
     records = int(sys.argv[sys.argv.index("--records") + 1]) if "--records" in sys.argv else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        db = store.open_db(Path(tmp) / "central.db")
+        db = store.init_db(Path(tmp) / "central.db")
         t0 = time.perf_counter()
         fill(db, records)
         print(f"{records:,} log records written in {time.perf_counter() - t0:.1f} s")

@@ -51,7 +51,8 @@ def frame_times(font: str) -> None:
         baseline = (time.perf_counter() - start) / REPEAT
         print(f"frame time at {size[0]}x{size[1]} (baseline: one fill and blit, {baseline * 1000:.3f} ms)")
         screen = Screen(surface, translator, font_path=font)
-        for name, _, view, now in views:
+        for scene, view, now in views:
+            name = scene.name
             samples = []
             for _ in range(REPEAT):
                 screen.dirty = True

@@ -53,7 +53,7 @@ def baseline_inserts(folder: Path, rows: int, batch: int, name: str) -> float:
 def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[tuple[str, object, dict]]:
     """`kiosk-central serve` on a free loopback port; yields its URL, its database and the kiosks' tokens."""
     path = folder / "central.db"
-    db = central_db.open_db(path)
+    db = central_db.init_db(path)
     tokens = {kiosk_id: central_db.add_kiosk(db, kiosk_id) for kiosk_id in kiosk_ids}
     if prepare is not None:
         prepare(db)

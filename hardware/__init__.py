@@ -16,7 +16,6 @@ from hardware.base import (
 )
 
 DRIVERS = ("fake", "real")
-BUTTONS = ("done", "help", "lang")
 
 
 @dataclass
@@ -81,8 +80,9 @@ def build(driver: str, pins: Mapping[str, Optional[int]], *, spi_bus: int = 0, s
     """
     if driver not in DRIVERS:
         raise HardwareError(f"unknown hardware driver {driver!r} (use one of: {', '.join(DRIVERS)})")
-    button_pins = {name: pins.get(f"button_{name}") for name in BUTTONS}
-    button_pins = {name: pin for name, pin in button_pins.items() if pin is not None}
+    # Every pin named button_NAME is a button called NAME; which names exist is the caller's to say.
+    button_pins = {key.removeprefix("button_"): pin for key, pin in pins.items()
+                   if key.startswith("button_") and pin is not None}
     if driver == "fake":
         from hardware import fake
 

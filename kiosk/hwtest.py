@@ -20,8 +20,11 @@ import click
 
 import hardware
 from kiosk.config import load_config
+from kiosk.domain.errors import ScriptError
+from kiosk.domain.events import HARDWARE_BUTTONS
+from kiosk.domain.view import BUTTON_LABELS
+from kiosk.script import parse_line
 
-BUTTON_NAMES = {"done": "Done", "help": "Help", "lang": "Language"}
 
 
 class Check:
@@ -104,7 +107,7 @@ class Check:
             self.out(f"  card UID {uid} ({len(uid) // 2} bytes)")
 
     def button(self, name: str) -> None:
-        label = BUTTON_NAMES.get(name, name)
+        label = BUTTON_LABELS.get(name, name)
         self.out(f"Press the {label} button (waiting {self.wait:g} s)")
         if self.next_input(lambda i: i == ("button", name), self.wait) is None:
             self.fail(f"{label} button not pressed within {self.wait:g} s")
@@ -136,23 +139,26 @@ class Check:
 
 
 def drive_fakes(devices: hardware.Devices, lines: Iterable[str], out: Callable[[str], None]) -> None:
-    """Act out a person's actions on fake devices, one line each."""
+    """Act out a person's actions on fake devices, one line each, in the grammar of `kiosk simulate` scripts."""
     for number, raw in enumerate(lines, start=1):
-        words = raw.split()
-        if not words or words[0].startswith("#"):
-            continue
-        verb, arg = words[0], words[1] if len(words) > 1 else ""
-        if verb == "tap" and arg:
-            devices.reader.tap(arg.upper())
-        elif verb == "press" and arg:
-            devices.buttons.press(arg)
-        elif verb == "door" and arg in ("open", "close") and devices.door is not None:
-            devices.door.set_open(arg == "open")
-        elif verb == "reader" and arg in ("fail", "ok"):
-            devices.reader.fail() if arg == "fail" else devices.reader.recover()
-        else:
+        try:
+            command = parse_line(number, raw.rstrip("\n"), "stdin")
+        except ScriptError:
+            command = None
             out(f"  (stdin line {number} not understood: {raw.strip()!r}; "
                 "use tap UID, press NAME, door open|close, reader fail|ok)")
+        if command is None:
+            continue
+        if command.verb == "tap":
+            devices.reader.tap(command.arg)
+        elif command.verb == "press":
+            devices.buttons.press(command.arg)
+        elif command.verb == "door" and devices.door is not None:
+            devices.door.set_open(command.arg == "open")
+        elif command.verb == "reader":
+            devices.reader.fail() if command.arg == "fail" else devices.reader.recover()
+        else:
+            out(f"  (stdin line {number} not understood: {raw.strip()!r}; it is not a hardware action)")
 
 
 @click.command(name="hw-test")
@@ -174,7 +180,7 @@ def hw_test(config_path, wait, pause):
         sys.exit(1)
     if hw.driver == "fake" and devices.lock is not None:
         devices.lock.auto_close = True
-    buttons = [name for name in BUTTON_NAMES if hw.pins.get(f"button_{name}") is not None]
+    buttons = [name for name in HARDWARE_BUTTONS if hw.pins.get(f"button_{name}") is not None]
     check = Check(devices, click.echo, buttons=buttons, lock_seconds=hw.lock_seconds, wait=wait, pause=pause)
     click.echo(f"Wiring check of kiosk {config.kiosk.id} ({hw.driver} drivers, config {config.path})")
     if hw.driver == "fake":

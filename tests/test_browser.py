@@ -7,31 +7,23 @@ a folder (the gallery), else to the test's temporary folder.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
+from playwright.sync_api import expect
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI needs Debian's chromium (docs/test-packages.txt)")
-    pytest.skip("no chromium here (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.servers import PASSWORD
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+@pytest.fixture
+def browser(chromium):
+    return chromium
+
+
+@pytest.fixture
+def central(pages_central):
+    return pages_central
 
 
 def shots(tmp_path) -> Path:

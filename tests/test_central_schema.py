@@ -21,6 +21,7 @@ from sync.server.app import create_app
 from tests.servers import CentralServer
 
 _SPEC_DIR = tempfile.mkdtemp(prefix="central-spec-")
+store.init_db(Path(_SPEC_DIR) / "spec.db").conn.close()
 schema = schemathesis.openapi.from_dict(create_app(str(Path(_SPEC_DIR) / "spec.db")).openapi())
 schema.config.generation.update(modes=list(GenerationMode), allow_x00=True, deterministic=True)
 
@@ -28,7 +29,7 @@ schema.config.generation.update(modes=list(GenerationMode), allow_x00=True, dete
 @pytest.fixture(scope="module")
 def central(tmp_path_factory):
     path = tmp_path_factory.mktemp("schema") / "central.db"
-    db = store.open_db(path)
+    db = store.init_db(path)
     token = store.add_kiosk(db, "door")
     with CentralServer(path) as server:
         server.token = token

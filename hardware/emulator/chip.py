@@ -58,6 +58,7 @@ class MFRC522Chip:
         self._unhang = threading.Event()
         self._unhang.set()
         self._cut: tuple | None = None
+        self._cut_command: int | None = None
         self._flip: tuple | None = None
         self.in_reset = False
         self.reset()
@@ -93,12 +94,15 @@ class MFRC522Chip:
             self._mode = "ok"
         self._unhang.set()
 
-    def cut_next(self, keep_bytes: int, after_answers: int = 0) -> None:
+    def cut_next(self, keep_bytes: int, after_answers: int = 0, to_command: int | None = None) -> None:
         """A coming answer breaks off after `keep_bytes` bytes and the cards leave the field.
 
-        `after_answers` answers pass intact first (0: the very next one).
+        `after_answers` answers pass intact first (0: the very next one). With
+        `to_command` only answers to frames starting with that command byte
+        count (0x30: a READ), so a reader polling meanwhile cannot take the cut.
         """
         self._cut = (after_answers, keep_bytes)
+        self._cut_command = to_command
 
     def flip_next(self, byte: int, bit: int, after_answers: int = 0) -> None:
         """One bit of a coming answer arrives wrong (a double error that parity does not catch)."""
@@ -291,7 +295,9 @@ class MFRC522Chip:
             data = bytearray(data)
             data[min(index, len(data) - 1)] ^= 1 << bit
             data = bytes(data)
-        cut, self._cut = self._due(self._cut)
+        cut = None
+        if self._cut_command is None or frame[:1] == bytes([self._cut_command]):
+            cut, self._cut = self._due(self._cut)
         if cut is not None:
             data, bits = data[: cut[0]], 0
             for card in list(self.field):

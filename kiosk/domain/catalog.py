@@ -1,6 +1,7 @@
 """Reading patrons and items from CSV: all or nothing, every bad row named.
 
-Pure: the caller reads the file and passes the UIDs already in use, and
+Pure: the caller reads the file (`kiosk.domain.encodings` tells UTF-8, GBK
+and GB18030 apart) and passes the UIDs already in use, and
 saves the result in one transaction. The kiosk's `kiosk import` and the
 central store's `kiosk-central import` (and its web page) share these rules.
 """
@@ -13,32 +14,28 @@ from datetime import date
 
 from kiosk.domain.errors import BadUid, ImportRejected
 from kiosk.domain.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
+from kiosk.domain.money import parse_money
 from kiosk.domain.text import FORMULA_STARTS, bad_character, without_formula_mark
 
-__all__ = ["PATRON_COLUMNS", "ITEM_COLUMNS", "FIELD_LIMITS", "FORMULA_STARTS", "decode", "parse_patrons",
+__all__ = ["PATRON_COLUMNS", "ITEM_COLUMNS", "ITEM_OPTIONAL", "FIELD_LIMITS", "FORMULA_STARTS", "parse_patrons",
            "parse_items"]
 
 PATRON_COLUMNS = ("id", "name", "type", "class", "card_uid", "status", "expires")
 ITEM_COLUMNS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
+ITEM_OPTIONAL = ("price",)  # a file without them imports as before
 # Characters a field may have at most: a title of 1,000 is a long one.
 FIELD_LIMITS = {"id": 64, "name": 200, "type": 32, "class": 64, "card_uid": 64, "status": 32, "expires": 32,
-                "title": 1000, "author": 1000, "call_number": 64, "tag_uid": 64, "barcode": 64, "home": 64}
+                "title": 1000, "author": 1000, "call_number": 64, "tag_uid": 64, "barcode": 64, "home": 64,
+                "price": 32}
 
 
-def decode(data: bytes, source: str) -> str:
-    """CSV bytes as text: UTF-8, with or without the BOM spreadsheets add."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(source, [f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8"]) from None
-
-
-def _rows(text: str, source: str, columns: tuple[str, ...]):
+def _rows(text: str, source: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()):
     """(line, values, problems) for each row that is not blank, `values` None when `problems` say why.
 
     A row is read strictly: a quote left open, a field longer than its
     column's limit, a wrong number of fields or a control character makes
-    it a bad row, never a row that swallows the next ones.
+    it a bad row, never a row that swallows the next ones. `optional`
+    columns are read when the header has them.
     """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -51,7 +48,7 @@ def _rows(text: str, source: str, columns: tuple[str, ...]):
     if missing:
         raise ImportRejected(source, [f"line 1: the header lacks column(s) {', '.join(missing)}; "
                                       f"expected {','.join(columns)}"])
-    where = {c: header.index(c) for c in columns}
+    where = {c: header.index(c) for c in columns + tuple(o for o in optional if o in header)}
     while True:
         line = reader.line_num + 1
         try:
@@ -133,7 +130,7 @@ def _check_uids(found: list[tuple[int, str, str | None]], same_table: dict[str, 
 
 
 def _parse(text: str, source: str, columns, required: str, uid_column: str, build,
-           same_uids: dict[str, str], other_uids: dict[str, str], other_name: str) -> list:
+           same_uids: dict[str, str], other_uids: dict[str, str], other_name: str, optional=()) -> list:
     """The checks every import shares: ids, the `required` column and UIDs.
 
     `build(row, where, uid, problems)` checks the table's own columns and
@@ -143,7 +140,7 @@ def _parse(text: str, source: str, columns, required: str, uid_column: str, buil
     parsed: list = []
     lines: dict[str, int] = {}
     uids: list[tuple[int, str, str | None]] = []
-    for line, row, bad in _rows(text, source, columns):
+    for line, row, bad in _rows(text, source, columns, optional):
         where = f"line {line}"
         if row is None:
             problems.extend(bad)
@@ -189,8 +186,14 @@ def _item(row: dict, where: str, uid: str | None, problems: list[str]) -> Item:
     status = row["status"].lower() or "available"
     if status not in ITEM_STATUSES:
         problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(ITEM_STATUSES)}")
+    price = None
+    if row.get("price"):
+        try:
+            price = parse_money(row["price"], "price")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
     return Item(id=row["id"], title=row["title"], author=row["author"], call_number=row["call_number"],
-                tag_uid=uid, barcode=row["barcode"] or None, home=row["home"], status=status)
+                tag_uid=uid, barcode=row["barcode"] or None, home=row["home"], status=status, price_cents=price)
 
 
 def parse_patrons(text: str, source: str, patron_uids: dict[str, str] | None = None,
@@ -208,4 +211,4 @@ def parse_items(text: str, source: str, item_uids: dict[str, str] | None = None,
                 patron_uids: dict[str, str] | None = None) -> list[Item]:
     """Items from CSV text, or `ImportRejected` naming every bad row."""
     return _parse(text, source, ITEM_COLUMNS, "title", "tag_uid", _item, item_uids or {}, patron_uids or {},
-                  "patron")
+                  "patron", ITEM_OPTIONAL)

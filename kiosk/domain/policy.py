@@ -14,10 +14,16 @@ from kiosk.domain.errors import ConfigError
 from kiosk.domain.model import PATRON_TYPES, LoanRule, Policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# The sane range of every rule: a loan of 10**20 days is a typing slip, and
-# a kiosk must never be handed a due date it cannot compute.
-RANGES = {"loan_days": (1, 365), "max_loans": (0, 100), "renewals": (0, 20), "block_overdue_days": (0, 365)}
+# The sane range of every number: a loan of 10**20 days is a typing slip, a
+# kiosk must never be handed a due date it cannot compute, and 0 books as the
+# goal is a typo; each is refused with its name.
+RANGES = {
+    "loan_days": (1, 365), "max_loans": (0, 100), "renewals": (0, 20), "block_overdue_days": (0, 365),
+    "term_goal": (1, 200), "class_month_goal": (1, 50),
+}
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # dates outside are typos
 MAX_HOLIDAYS = 366
+MAX_TERMS = 12
 
 
 class TableReader:
@@ -50,6 +56,27 @@ class TableReader:
             self.fail(key, f"must be from {between[0]} to {between[1]}, not {value!r}")
         return value
 
+    def number(self, key: str, default: int) -> int:
+        """A whole number within its range in `RANGES`."""
+        low, high = RANGES[key]
+        return self.take(key, int, default, between=(low, high))
+
+    def dates(self, key: str, most: int, example: str) -> list[date]:
+        """A list of ISO dates between `FIRST_YEAR` and `LAST_YEAR`, at most `most` of them."""
+        out = []
+        values = self.take(key, list, [])
+        if len(values) > most:
+            self.fail(key, f"at most {most} dates, not {len(values)}")
+        for text in values:
+            try:
+                day = date.fromisoformat(str(text))
+            except ValueError:
+                self.fail(key, f"{text!r} is not a date like {example}")
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.fail(key, f"{text!r} is not between {FIRST_YEAR} and {LAST_YEAR}")
+            out.append(day)
+        return sorted(set(out))
+
     def done(self):
         for key in self.table:
             self.fail(key, "unknown key (misspelt?)")
@@ -64,8 +91,11 @@ def parse_policy(table: dict, path: str = "(rules)") -> Policy:
         if ptype in r.table:
             t = TableReader(path, f"policy.{ptype}", r.table.pop(ptype))
             base = types[ptype]
-            types[ptype] = LoanRule(**{key: t.take(key, int, getattr(base, key), between=RANGES[key])
-                                       for key in ("loan_days", "max_loans", "renewals")})
+            types[ptype] = LoanRule(
+                loan_days=t.number("loan_days", base.loan_days),
+                max_loans=t.number("max_loans", base.max_loans),
+                renewals=t.number("renewals", base.renewals),
+            )
             t.done()
     closed = r.take("closed_weekdays", list, [WEEKDAYS[i] for i in d.closed_weekdays])
     for day in closed:
@@ -73,21 +103,15 @@ def parse_policy(table: dict, path: str = "(rules)") -> Policy:
             r.fail("closed_weekdays", f"{day!r} is not one of {', '.join(WEEKDAYS)}")
     if len(set(closed)) == 7:
         r.fail("closed_weekdays", "cannot close every day of the week")
-    holidays = []
-    listed = r.take("holidays", list, [])
-    if len(listed) > MAX_HOLIDAYS:
-        r.fail("holidays", f"at most {MAX_HOLIDAYS} dates, not {len(listed)}")
-    for text in listed:
-        try:
-            holidays.append(date.fromisoformat(str(text)))
-        except ValueError:
-            r.fail("holidays", f"{text!r} is not a date like 2026-12-25")
     out = Policy(
         types=types,
-        block_overdue_days=r.take("block_overdue_days", int, d.block_overdue_days,
-                                  between=RANGES["block_overdue_days"]),
+        block_overdue_days=r.number("block_overdue_days", d.block_overdue_days),
         closed_weekdays=tuple(sorted(WEEKDAYS.index(x) for x in set(closed))),
-        holidays=tuple(sorted(set(holidays))),
+        holidays=tuple(r.dates("holidays", MAX_HOLIDAYS, "2026-12-25")),
+        term_goal=r.number("term_goal", d.term_goal),
+        class_month_goal=r.number("class_month_goal", d.class_month_goal),
+        term_starts=tuple(r.dates("term_starts", MAX_TERMS, "2026-09-01")),
+        showcase_names=r.take("showcase_names", bool, d.showcase_names),
     )
     r.done()
     return out
@@ -99,6 +123,10 @@ def policy_to_table(policy: Policy) -> dict:
         "block_overdue_days": policy.block_overdue_days,
         "closed_weekdays": [WEEKDAYS[i] for i in policy.closed_weekdays],
         "holidays": [d.isoformat() for d in policy.holidays],
+        "term_goal": policy.term_goal,
+        "class_month_goal": policy.class_month_goal,
+        "term_starts": [d.isoformat() for d in policy.term_starts],
+        "showcase_names": policy.showcase_names,
     }
     for ptype, rule in policy.types.items():
         table[ptype] = {

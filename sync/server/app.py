@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_PAGE, records_path
+from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
 from sync.server import db as store
 from sync.server.headers import SecurityHeaders
 from sync.server.limits import BodyLimit
-from sync.server.models import ChangesOut, PushIn, PushOut
+from sync.server.models import ChangesOut, HelloIn, HelloOut, PushIn, PushOut, RecordsOut
 from sync.server.settings import Settings
 from sync.server.throttle import LoginThrottle
 
@@ -31,10 +32,43 @@ STATIC = FilePath(__file__).resolve().parent / "static"
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: change numbers never come near it
 
 
-def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
-    """The central store's application over the database at `db_path`, served as `settings` say."""
+def own(kiosk_id: str, caller: str) -> None:
+    """A kiosk's token is good for that kiosk's own paths only."""
+    if caller != kiosk_id:
+        raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
+
+
+def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_token) -> None:
+    """The hello that begins each round, and a kiosk's own records for `kiosk restore` (docs/sync-api.md)."""
+
+    @app.post(hello_path("{kiosk_id}"), response_model=HelloOut,
+              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
+    def hello(body: HelloIn, kiosk_id: Annotated[str, Path(max_length=64)],
+              caller: str = Depends(kiosk_from_token)) -> dict:
+        """Note the kiosk's health; answer the store's epoch and the kiosk's acknowledged seq."""
+        own(kiosk_id, caller)
+        with write_lock:
+            return store.hello(get_db(), kiosk_id, body.model_dump(mode="json"))
+
+    @app.get(records_path("{kiosk_id}"), response_model=RecordsOut,
+             responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
+    def records(kiosk_id: Annotated[str, Path(max_length=64)],
+                after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+                limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = MAX_BATCH,
+                caller: str = Depends(kiosk_from_token)) -> dict:
+        """This kiosk's own records after seq `after`, as pushed (`kiosk restore` rebuilds from them)."""
+        own(kiosk_id, caller)
+        return store.kiosk_records(get_db(), kiosk_id, after, limit)
+
+
+def create_app(db_path: str, settings: Settings | None = None,
+               clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
+    """The central store's application over the database at `db_path`, served as `settings` say.
+
+    `clock` dates the reading counts.
+    """
     settings = settings or Settings()
-    store.open_db(db_path).close()
+    store.open_db(db_path).close()  # refused at once, in one line, if it is missing, damaged or newer
     local = threading.local()
     write_lock = threading.Lock()
     # No /docs: FastAPI's would load its scripts from a public CDN, which
@@ -52,7 +86,7 @@ def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
     def get_db():
         db = getattr(local, "db", None)
         if db is None:
-            db = local.db = store.open_db(db_path)
+            db = local.db = store.open_db(db_path, check=False)
         return db
 
     app.state.get_db = get_db
@@ -78,14 +112,15 @@ def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
         """Whether the service runs, and its clock."""
         return {"ok": True, "server_time": store.iso(store.utc_now())}
 
+    restore_routes(app, get_db, write_lock, kiosk_from_token)
+
     @app.post(records_path("{kiosk_id}"), response_model=PushOut,
               responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
                          409: {"description": "a sequence number already held with other content"}})
     def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)],
              caller: str = Depends(kiosk_from_token)) -> dict:
         """Store a batch of this kiosk's records exactly once and merge them."""
-        if caller != kiosk_id:
-            raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
+        own(kiosk_id, caller)
         batch = body.model_dump(mode="json")
         with write_lock:
             answer = store.push(get_db(), kiosk_id, batch)
@@ -97,13 +132,14 @@ def create_app(db_path: str, settings: Settings | None = None) -> FastAPI:
              responses={401: {"description": "no or wrong token"}})
     def changes(since: Annotated[str, Query(max_length=20)] = "0",
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
-                caller: str = Depends(kiosk_from_token)) -> dict:  # noqa: ARG001
-        """Patrons, items, loans and rules changed after the cursor `since`."""
+                caller: str = Depends(kiosk_from_token)) -> dict:
+        """What changed after `since` (circulation, reading counts, showcase); the epoch and the caller's acked seq."""
         if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
+        with write_lock:
+            store.refresh_showcase(get_db(), clock())  # worked out again only after a change, or on a new day
         answer = store.changes(get_db(), int(since), limit)
-        answer["server_time"] = store.iso(store.utc_now())
-        return answer
+        return {**answer, **store.round_facts(get_db(), caller), "server_time": store.iso(store.utc_now())}
 
     from sync.server import pages
     from sync.server.pages import problems

@@ -128,8 +128,8 @@ class Status(BaseModel):
         return self
 
 
-class PushIn(BaseModel):
-    """A batch of one kiosk's records with its clock reading."""
+class HelloIn(BaseModel):
+    """The start of a kiosk's round: its clock reading and its health, no records."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -138,7 +138,21 @@ class PushIn(BaseModel):
     monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
     clock_trusted: bool = False
     status: Status = Field(default_factory=Status)
+
+
+class PushIn(HelloIn):
+    """A batch of one kiosk's records with its clock reading."""
+
     records: list[RecordIn] = Field(max_length=MAX_BATCH)  # none: a report of the kiosk's health alone
+
+
+class HelloOut(BaseModel):
+    """The answer to a hello: the store's epoch and how far this kiosk's log is held."""
+
+    epoch: str
+    acked_seq: int
+    server_time: str
+    clock_offset: float
 
 
 class PushOut(BaseModel):
@@ -149,6 +163,16 @@ class PushOut(BaseModel):
     duplicates: int
     server_time: str
     clock_offset: float
+    epoch: str
+
+
+class RecordsOut(BaseModel):
+    """A kiosk's own records as pushed, for `kiosk restore`."""
+
+    epoch: str
+    acked_seq: int
+    more: bool
+    records: list[dict[str, Any]]
 
 
 class ChangesOut(BaseModel):
@@ -157,8 +181,14 @@ class ChangesOut(BaseModel):
     cursor: str
     more: bool
     server_time: str
+    epoch: str
+    acked_seq: int
     patrons: list[dict[str, Any]]
     items: list[dict[str, Any]]
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
+    reading: list[dict[str, Any]] = []
+    class_reading: list[dict[str, Any]] = []
+    showcase: list[dict[str, Any]] = []
+    recommendations: list[dict[str, Any]] = []

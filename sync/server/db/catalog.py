@@ -6,6 +6,7 @@ import json
 
 from kiosk.domain.catalog import parse_items, parse_patrons
 from kiosk.domain.model import Policy, normalize_uid
+from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
 from kiosk.domain.text import bad_character
 from sync.server.db.audit import audit, audit_now
@@ -66,8 +67,11 @@ def all_rows(db, table: str) -> list[dict]:
     if table == "patrons":
         return list(db.query("SELECT id, name, type, class_name AS class, card_uid, status, expires FROM patrons"
                              " ORDER BY id"))
-    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items"
-                         " ORDER BY id"))
+    rows = list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status, price_cents"
+                         " FROM items ORDER BY id"))
+    for row in rows:
+        row["price"] = money_text(row.pop("price_cents"))
+    return rows
 
 
 def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:

@@ -1,4 +1,10 @@
-"""A kiosk's pushed batch: stored exactly once by (kiosk id, seq), merged per item, acknowledged."""
+"""A kiosk's pushed batch: stored exactly once by (kiosk id, seq), merged per item, acknowledged.
+
+A checkout or renewal stamped by an untrusted clock carries a due date the
+kiosk computed from its floor (the last trusted time it knew); the store
+recomputes it from the record's corrected time and keeps it beside the
+record as `corrected_due`, which the merge and the log pages use.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,12 @@ import json
 from datetime import date, datetime
 from typing import Optional
 
+from kiosk.domain import rules
 from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS
 from sync.server import merge
-from sync.server.db.schema import Conflict, iso, next_revs, utc_now
+from sync.server.db.catalog import get_rules
+from sync.server.db.kiosks import note_contact
+from sync.server.db.schema import Conflict, epoch, iso, next_revs, utc_now
 
 
 def _record_row(kiosk_id: str, record: dict) -> dict:
@@ -38,16 +47,14 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
     as ISO strings). One transaction: all of it or, on a `Conflict`, none.
     """
     now = now or utc_now()
-    sent_at = datetime.fromisoformat(batch["sent_at"])
-    offset = (now - sent_at).total_seconds()
     rows = [_record_row(kiosk_id, r) for r in batch["records"]]
     stored = duplicates = 0
     with db.atomic():
-        db.execute("INSERT OR REPLACE INTO boots (kiosk_id, boot_id, server_time, monotonic) VALUES (?, ?, ?, ?)",
-                   [kiosk_id, batch["boot_id"], iso(now), batch["monotonic"]])
+        offset = note_contact(db, kiosk_id, batch, now)
         anchors = {r["boot_id"]: (datetime.fromisoformat(r["server_time"]), r["monotonic"])
                    for r in db.query("SELECT boot_id, server_time, monotonic FROM boots WHERE kiosk_id = ?",
                                      [kiosk_id])}
+        policy = None
         touched: set[str] = set()
         for row in rows:
             held = db.execute("SELECT * FROM log WHERE kiosk_id = ? AND seq = ?", [kiosk_id, row["seq"]])
@@ -62,6 +69,9 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
             row["corrected_at"] = iso(merge.corrected_time(at, bool(row["trusted"]), row["boot_id"],
                                                            row["monotonic"], anchors, offset))
             row["received_at"] = iso(now)
+            if not row["trusted"] and row["kind"] in ("checkout", "renew"):
+                policy = policy or get_rules(db)
+                row["corrected_due"] = _corrected_due(db, row, policy)
             if row["patron_id"]:
                 found = db.execute("SELECT class_name FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone()
                 row["class_name"] = found[0] if found else None
@@ -72,16 +82,19 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
         for item_id in sorted(touched):
             remerge_item(db, item_id)
         acked = _advance_acked(db, kiosk_id)
-        status = batch.get("status") or {}
-        db.execute(
-            "UPDATE kiosks SET last_seen = ?, last_sync = ?, acked_seq = ?, pending = ?, clock_offset = ?,"
-            " boot_id = ?, sent_monotonic = ?, server_time_at_push = ?, reader_ok = ?, version = ?,"
-            " last_error = ?, status = ? WHERE id = ?",
-            [iso(now), iso(now), acked, status.get("pending"), offset, batch["boot_id"], batch["monotonic"],
-             iso(now), None if status.get("reader_ok") is None else int(bool(status["reader_ok"])),
-             status.get("version"), status.get("last_error"), json.dumps(status, sort_keys=True), kiosk_id])
+        db.execute("UPDATE kiosks SET last_sync = ?, acked_seq = ? WHERE id = ?", [iso(now), acked, kiosk_id])
     return {"acked_seq": acked, "stored": stored, "duplicates": duplicates, "server_time": iso(now),
-            "clock_offset": round(offset, 3)}
+            "clock_offset": round(offset, 3), "epoch": epoch(db)}
+
+
+def _corrected_due(db, row: dict, policy) -> Optional[str]:
+    """The due date from the record's corrected time, where it differs from the one the kiosk gave."""
+    due = json.loads(row["details"] or "{}").get("due")
+    found = db.execute("SELECT type FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone()
+    # The library's day is the local day where the store runs, as it is where the kiosks run.
+    day = datetime.fromisoformat(row["corrected_at"]).astimezone().date()
+    fixed = rules.due_date(policy, found[0] if found and found[0] else "student", day).isoformat()
+    return fixed if fixed != due else None
 
 
 def _advance_acked(db, kiosk_id: str) -> int:
@@ -102,13 +115,13 @@ def remerge_item(db, item_id: str) -> None:
     """Replay every loan record of one item; update its loan and its flags."""
     recs = []
     # A record the librarian reversed is kept in the log but no longer applied.
-    for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details FROM log"
+    for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details, corrected_due FROM log"
                         " WHERE item_id = ? AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')"
                         " AND NOT EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
                         " AND m.seq = log.seq AND m.resolution = 'reverse')", [item_id]):
         details = json.loads(row["details"] or "{}")
         recs.append(merge.Rec(row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]),
-                              row["patron_id"], details.get("due"), details.get("renewals")))
+                              row["patron_id"], row["corrected_due"] or details.get("due"), details.get("renewals")))
     patron_ids = {r.patron_id for r in recs if r.patron_id}
     patrons = {}
     for pid in patron_ids:

@@ -2,12 +2,17 @@
 
 SQLite through sqlite-utils 4 (WAL, `synchronous=FULL`); migrations are named
 and applied in the order they are registered here. Tables: docs/sync-api.md.
+Only `init_db` (`kiosk-central init`) creates a database; `open_db` refuses
+a missing, damaged or foreign file and one made by a newer version
+(a migration it does not know), with one line.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+
+import secrets
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -89,6 +94,51 @@ def _reading_counts(db: sqlite_utils.Database) -> None:
                " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
 
 
+@migrations(name="desk_0001_charges_settings")
+def _desk(db: sqlite_utils.Database) -> None:
+    # The librarian's desk writes its records to the merged log as a kiosk of
+    # its own, `desk`, whose token hash no token has (it never pushes). A
+    # patron owing more than the school's amount is sent to the kiosks as
+    # blocked (`owes_block`) until the charge is paid or waived.
+    db.executescript("""
+    ALTER TABLE items ADD COLUMN price_cents INTEGER;
+    ALTER TABLE patrons ADD COLUMN owes_block INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE charges (id INTEGER PRIMARY KEY, patron_id TEXT NOT NULL, item_id TEXT, reason TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'open', created TEXT NOT NULL,
+        created_by TEXT, settled TEXT, settled_by TEXT, note TEXT);
+    CREATE INDEX charges_patron ON charges(patron_id, status);
+    CREATE INDEX charges_item ON charges(item_id, status);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT OR IGNORE INTO kiosks (id, name, token_hash, created)
+        VALUES ('desk', 'Librarian''s desk', 'none:' || lower(hex(randomblob(32))),
+                strftime('%Y-%m-%dT%H:%M:%f+00:00'));
+    """)
+
+
+@migrations(name="faults_0001_epoch")
+def _epoch(db: sqlite_utils.Database) -> None:
+    # The database's identity: made with it, changed by a restore. A kiosk
+    # that sees another epoch than before knows the store may hold less than
+    # it once acknowledged, and sends again and pulls from the start.
+    db.execute("CREATE TABLE store (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO store (key, value) VALUES ('epoch', ?)", [new_epoch()])
+
+
+@migrations(name="faults_0002_corrected_due")
+def _corrected_due(db: sqlite_utils.Database) -> None:
+    # The due date recomputed from the corrected time of a checkout or
+    # renewal stamped by an untrusted clock, where it differs from the kiosk's.
+    db.execute("ALTER TABLE log ADD COLUMN corrected_due TEXT")
+
+
+APPLICATION_ID = 0x4B43454E  # "KCEN" in the file's header: this is a central store's database
+
+
+def new_epoch() -> str:
+    """A fresh identity for a central database."""
+    return secrets.token_hex(8)
+
+
 class CentralError(KioskError):
     """The central store cannot do what was asked; the message says why."""
 
@@ -97,9 +147,24 @@ class Conflict(CentralError):
     """A record already held under the same identity with other content."""
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the central database, durable and migrated."""
-    return open_durable(path, migrations, busy_ms=10000)
+def open_db(path: str | Path, *, check: bool = True) -> sqlite_utils.Database:
+    """Open the existing central database, checked, durable and migrated; never creates one.
+
+    `check` runs `PRAGMA quick_check` (once, when a process starts, is enough).
+    """
+    return open_durable(path, migrations, application_id=APPLICATION_ID, what="central store", check=check,
+                        busy_ms=10000)
+
+
+def init_db(path: str | Path) -> sqlite_utils.Database:
+    """Create the central database, or open the one made here before; refuses any other file."""
+    return open_durable(path, migrations, application_id=APPLICATION_ID, what="central store", create=True,
+                        busy_ms=10000)
+
+
+def epoch(db) -> str:
+    """This central database's identity (see `_epoch`)."""
+    return db.execute("SELECT value FROM store WHERE key = 'epoch'").fetchone()[0]
 
 
 def utc_now() -> datetime:

@@ -9,6 +9,7 @@ second even for 100,000 rows. Both must run on the same connection.
 
 from __future__ import annotations
 
+from kiosk.core import pinyin
 from kiosk.domain.model import Item, Patron
 from sync.protocol import ITEM_FIELDS, PATRON_FIELDS
 from sync.server.db.schema import iso, next_revs, utc_now
@@ -19,24 +20,28 @@ TABLES = {
     "patrons": (PATRON_FIELDS, "card_uid", "blocked_since", "{}.status = 'blocked'"),
     "items": (ITEM_FIELDS, "tag_uid", "unavailable_since", "{}.status != 'available'"),
 }
+# Staged beside the columns but not pulled by kiosks: a file without prices leaves the prices the books had.
+EXTRA = {"patrons": "", "items": ", price_cents INTEGER"}
 
 
 def _values(row: Patron | Item) -> tuple:
     if isinstance(row, Patron):
         return (row.id, row.name, row.type, row.class_name, row.card_uid, row.status,
                 row.expires.isoformat() if row.expires else None)
-    return (row.id, row.title, row.author, row.call_number, row.tag_uid, row.barcode, row.home, row.status)
+    # A Chinese title and author get their pinyin initials (Find a book on a kiosk searches them).
+    return (row.id, row.title, row.author, row.call_number, row.tag_uid, row.barcode, row.home, row.status,
+            pinyin.initials(row.title, row.author), row.price_cents)
 
 
 def stage(db, table: str, rows: list) -> None:
     """Put parsed patrons or items (`table`) in this connection's staging table, in file order."""
     columns = TABLES[table][0]
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS staged_{table} (n INTEGER PRIMARY KEY, "
-               + ", ".join(f"{c} TEXT" for c in columns) + ")")
+               + ", ".join(f"{c} TEXT" for c in columns) + EXTRA[table] + ")")
+    width = len(columns) + 1 + (table == "items")
     with db.atomic():
         db.execute(f"DELETE FROM temp.staged_{table}")
-        db.conn.executemany(f"INSERT INTO temp.staged_{table} (n, {', '.join(columns)}) VALUES "
-                            f"({', '.join('?' * (len(columns) + 1))})",
+        db.conn.executemany(f"INSERT INTO temp.staged_{table} VALUES ({', '.join('?' * width)})",
                             ((n, *_values(row)) for n, row in enumerate(rows)))
 
 
@@ -46,7 +51,9 @@ def apply_staged(db, table: str) -> int:
     A row the file leaves as it was is not written at all, so kiosks do not
     pull it again. A UID that moves is taken off its old row first, so two
     rows may swap tags in one file. A row out of service keeps the time it
-    left (or now).
+    left (or now). A book new to the store is stamped `added` (the idle
+    screen's new books), and a book's price changes only where the file
+    gives one.
     """
     columns, uid, since, stops = TABLES[table]
     count = db.execute(f"SELECT COUNT(*) FROM temp.staged_{table}").fetchone()[0]
@@ -66,6 +73,11 @@ def apply_staged(db, table: str) -> int:
             f" SELECT {', '.join('s.' + c for c in columns)}, CASE WHEN {stops.format('s')} THEN ? END, ? + s.n"
             f" FROM temp.staged_{table} s WHERE true ON CONFLICT(id) DO UPDATE SET {updates} WHERE {changed}",
             [iso(utc_now()), first])
+        if table == "items":
+            db.execute("UPDATE items SET added = ? WHERE added IS NULL", [iso(utc_now())])
+            db.execute("UPDATE items SET price_cents = (SELECT s.price_cents FROM temp.staged_items s"
+                       " WHERE s.id = items.id) WHERE id IN (SELECT id FROM temp.staged_items"
+                       " WHERE price_cents IS NOT NULL)")
     db.execute(f"DELETE FROM temp.staged_{table}")
     return count
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sync.server.pages import catalog, flags, kiosks, loans, log, login, reading, rules, transfer
+from sync.server.pages import (
+    catalog, charges, desk, flags, kiosks, loans, log, login, people, reading, rules, settings, transfer,
+)
 from sync.server.pages.common import LoginNeeded, Pages
 
 __all__ = ["LoginNeeded", "Pages", "router"]
@@ -21,6 +23,7 @@ def router(get_db, write_lock) -> APIRouter:
     ctx = Pages(get_db, write_lock)
     pages = APIRouter(include_in_schema=False)
     # `catalog` answers /{table}: it goes last so that it never shadows another page.
-    for subject in (login, kiosks, log, loans, transfer, flags, reading, rules, catalog):
+    for subject in (login, kiosks, desk, people, charges, settings, log, loans, transfer, flags, reading, rules,
+                    catalog):
         pages.include_router(subject.routes(ctx))
     return pages

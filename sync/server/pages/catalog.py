@@ -38,7 +38,10 @@ def routes(ctx: Pages) -> APIRouter:
             return HTMLResponse("Not found", status_code=404)
         try:
             with write_lock:
-                store.set_status(get_db(), who["librarian"], table, row_id, status, note.strip()[:500])
+                if table == "items":  # lost closes a loan and charges; a lost book made available is found
+                    store.set_item_status(get_db(), who["librarian"], row_id, status, note.strip()[:500])
+                else:
+                    store.set_status(get_db(), who["librarian"], table, row_id, status, note.strip()[:500])
         except KioskError as exc:
             return listing(request, who, table, q, str(exc), 422)
         return RedirectResponse(f"/{table}?{urlencode({'q': q})}", status_code=303)

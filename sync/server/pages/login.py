@@ -1,4 +1,4 @@
-"""Logging in and out: a session cookie that expires, CSRF double submit before there is a session."""
+"""Logging in and out (a session cookie that expires, CSRF double submit before there is a session); the language."""
 
 from __future__ import annotations
 
@@ -13,18 +13,20 @@ from sync.server import db as store
 from sync.server.auth import (
     COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, hash_password, needs_rehash, sid_hash,
 )
+from sync.server.i18n import COOKIE as LANG_COOKIE
+from sync.server.i18n import LANGUAGES
 from sync.server.pages import resume
-from sync.server.pages.common import TEMPLATES, Pages
+from sync.server.pages.common import Pages
 
 
-def login_page(request: Request, status: int = 200, headers: dict | None = None, **context):
+def login_page(ctx: Pages, request: Request, status: int = 200, headers: dict | None = None, **context):
     """The login form, with a token of its own, and `context` (a message, a form carried across the login)."""
     # Before there is a session, the form's token is checked against a
     # cookie of its own (double submit), so no other site can log a
     # browser in under someone else's account.
     token = secrets.token_urlsafe(24)
-    response = TEMPLATES.TemplateResponse(request, "login.html", {"who": None, "csrf": token, **context},
-                                          status_code=status, headers=headers)
+    response = ctx.render(request, "login.html", {"who": None, "csrf": token, **context}, status)
+    response.headers.update(headers or {})
     response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
     return response
 
@@ -36,7 +38,7 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.get("/login")
     def login_form(request: Request, failed: str = ""):
-        return login_page(request, failed=failed == "1")
+        return login_page(ctx, request, failed=failed == "1")
 
     @pages.post("/login")
     def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form(""),
@@ -52,11 +54,11 @@ def routes(ctx: Pages) -> APIRouter:
         address = request.client.host if request.client else "-"
         wait = throttle.attempt(name, address)
         if wait:
-            return login_page(request, 429, locked=wait, headers={"Retry-After": str(wait)}, **kept)
+            return login_page(ctx, request, 429, locked=wait, headers={"Retry-After": str(wait)}, **kept)
         stored = store.librarian_hash(db, name)
         if not check_password(password, stored):
             if kept:
-                return login_page(request, 200, failed=True, **kept)
+                return login_page(ctx, request, 200, failed=True, **kept)
             return RedirectResponse("/login?failed=1", status_code=303)
         throttle.succeeded(name, address)
         if needs_rehash(stored):
@@ -65,8 +67,18 @@ def routes(ctx: Pages) -> APIRouter:
         sid, token = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         with write_lock:
             store.start_session(db, sid_hash(sid), name, token, store.utc_now() + timedelta(hours=SESSION_HOURS))
-        response = resume.resumed(request, {"librarian": name, "csrf": token}, form, next, back)
+        response = resume.resumed(ctx, request, {"librarian": name, "csrf": token}, form, next, back)
         response.set_cookie(COOKIE, sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.get("/lang/{code}")
+    def choose_language(code: str, back: str = "/"):
+        # Only a path on this site: never a way to send the browser elsewhere.
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/"
+        response = RedirectResponse(back, status_code=303)
+        if code in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
         return response
 
     @pages.post("/logout")

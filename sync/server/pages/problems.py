@@ -44,7 +44,7 @@ def install(app: FastAPI, ctx: Pages) -> None:
         if request.method in ("GET", "HEAD"):
             return RedirectResponse("/login", status_code=303)
         carried, back = await resume.typed(request)
-        return login_page(request, 403, ended=True, **resume.login_context(carried, request.url.path, back))
+        return login_page(ctx, request, 403, ended=True, **resume.login_context(carried, request.url.path, back))
 
     @app.exception_handler(FormRefused)
     async def form_refused(request: Request, exc: FormRefused):  # noqa: ARG001

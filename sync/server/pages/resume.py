@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from sync.server.pages.common import TEMPLATES
 
 MAX_FIELDS = 200
 MAX_VALUE = 20_000  # characters of one carried value
@@ -79,11 +78,10 @@ def login_context(carried: list | None, next_path: str, back: str) -> dict:
             "next": next_path, "back": back}
 
 
-def resumed(request: Request, who: dict, carried: list | None, next_path: str, back: str) -> Response:
+def resumed(ctx, request: Request, who: dict, carried: list | None, next_path: str, back: str) -> Response:
     """After a login: the carried form to send again, or the page the librarian was on, or home."""
     target, back = local_path(next_path), local_path(back) or "/"
     if carried and target:
-        return TEMPLATES.TemplateResponse(request, "resume.html", {"who": who, "csrf": who["csrf"],
-                                                                   "carried": carried, "next": target,
-                                                                   "back": back})
+        return ctx.render(request, "resume.html", {"who": who, "csrf": who["csrf"], "carried": carried,
+                                                   "next": target, "back": back})
     return RedirectResponse(back if carried is not None else "/", status_code=303)
