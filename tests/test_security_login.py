@@ -130,6 +130,7 @@ def test_passwords_are_hashed_at_owasps_minimum_and_old_hashes_made_again_at_log
 ])
 def test_a_weak_password_is_refused_and_no_account_is_made(tmp_path, password, problem):
     assert problem in password_problem(password, "librarian-wu")
+    store.init_db(tmp_path / "c.db")  # a store is made with `kiosk-central init`; add-librarian never makes one
     result = CliRunner().invoke(main, ["add-librarian", "librarian-wu", "--db", str(tmp_path / "c.db"),
                                        "--password-stdin"], input=password + "\n")
     assert result.exit_code == 1 and problem in result.output
