@@ -59,7 +59,8 @@ def test_a_kiosks_config_file_with_a_rule_out_of_range_names_file_and_key():
 
 
 def rules_form(token, **changes):
-    data = {"csrf": token, "block_overdue_days": "14", "closed_weekdays": ["sat", "sun"], "holidays": ""}
+    data = {"csrf": token, "block_overdue_days": "14", "closed_weekdays": ["sat", "sun"], "holidays": "",
+            "term_goal": "15", "class_month_goal": "2"}  # the reading goals the rules page has too
     for ptype in ("student", "teacher", "volunteer", "librarian"):
         data.update({f"{ptype}.loan_days": "14", f"{ptype}.max_loans": "3", f"{ptype}.renewals": "2"})
     data.update(changes)
