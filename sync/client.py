@@ -211,11 +211,20 @@ class SyncClient:
         return hide(str(detail), self._token)[:300]
 
     def _body(self, records=None) -> dict:
+        """A hello (no `records`) or a push, with the kiosk's clock and health."""
+        # Pending as the kiosk will count it once this batch is held: its own count, not the one before.
+        pending = store.pending_count(self.db) - len(records or [])
         facts = dict(sent_at=datetime.now(timezone.utc).astimezone(), boot_id=self.boot, monotonic=time.monotonic(),
-                     clock_trusted=system_clock_synced(),
-                     status={"pending": store.pending_count(self.db), "reader_ok": self.reader_ok(),
-                             "version": version(), "last_error": store.get_meta(self.db, "last_error") or None})
+                     clock_trusted=system_clock_synced(), status=self._status(max(0, pending)))
         return hello_body(**facts) if records is None else push_body(records, **facts)
+
+    def _status(self, pending: int) -> dict:
+        """The kiosk's health as each hello and push reports it; rules it refused count as its last problem."""
+        refused = store.get_meta(self.db, "rules_error")
+        problem = store.get_meta(self.db, "last_error") or (
+            f"rules from the central store refused, the last good ones kept: {refused}" if refused else None)
+        return {"pending": pending, "reader_ok": self.reader_ok(), "version": version(),
+                "last_error": problem[:2000] if problem else None}
 
     # ------------------------------------------------------------ the round
 
@@ -299,9 +308,15 @@ class SyncClient:
                 self.reconcile(page)
             try:
                 apply_paced(self.db, self.kiosk_id, page)
-            except (KeyError, TypeError, ValueError, KioskError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None
+            if page.get("rules") and store.get_meta(self.db, "rules_error"):
+                log.error("rules from the central store refused, the last good ones kept: %s",
+                          store.get_meta(self.db, "rules_error"))
+            if page.get("rules") and store.get_meta(self.db, "rules_error"):
+                log.error("rules from the central store refused, the last good ones kept: %s",
+                          store.get_meta(self.db, "rules_error"))
             applied += sum(len(page.get(k) or []) for k in CHANGE_TABLES)
             if not page.get("more"):
                 return applied

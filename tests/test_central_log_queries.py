@@ -8,7 +8,7 @@ How much a page reads is counted in SQLite's virtual machine steps
 
 from sync.server import db as store
 from sync.server.app import create_app
-from sync.server.db.catalog import LARGE_IMPORT
+from sync.server.db.staging import LARGE_IMPORT
 from tests.steps import vm_steps
 
 

@@ -176,11 +176,18 @@ def central_offset(db) -> tuple[float | None, str | None]:
 
 
 def load_policy(db, fallback: Policy) -> Policy:
-    """The rules pulled from the central store, else `fallback` (the config's)."""
+    """The rules pulled from the central store, else `fallback` (the config's).
+
+    Rules an older version stored without checking their ranges are not
+    used either: the config's are.
+    """
     row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
     if not row:
         return fallback
-    return parse_policy(json.loads(row[0]), "central rules")
+    try:
+        return parse_policy(json.loads(row[0]), "central rules")
+    except ValueError:
+        return fallback
 
 
 def rules_text(db) -> str | None:

@@ -1,7 +1,8 @@
 """The central store's web service: the kiosks' API of docs/sync-api.md.
 
-`create_app(db_path)` returns the FastAPI application; the librarian's pages
-are mounted on it with `include_router`. Each worker thread keeps its own
+`create_app(db_path, settings)` returns the FastAPI application; the
+librarian's pages are mounted on it with `include_router`, and every answer
+passes `headers.SecurityHeaders`. Each worker thread keeps its own
 SQLite connection; writes are serialised by one lock, so a batch never waits
 on SQLite's busy handler and two batches never interleave.
 """
@@ -11,136 +12,25 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import Annotated, Any, Callable, Optional
+from pathlib import Path as FilePath
+from typing import Annotated, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from kiosk.domain.records import RecordKind
 from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
 from sync.server import db as store
+from sync.server.headers import SecurityHeaders
+from sync.server.limits import BodyLimit
+from sync.server.models import ChangesOut, HelloIn, HelloOut, PushIn, PushOut, RecordsOut
+from sync.server.settings import Settings
+from sync.server.throttle import LoginThrottle
 from sync.server.turns import PushTurns
 
 log = logging.getLogger("kiosk-central")
-
-ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-TEXT = Annotated[str, Field(max_length=200)]
-MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
-
-
-def plausible(value: datetime) -> datetime:
-    """A kiosk without a real-time clock may believe 1970, never year 1 or 9999."""
-    if not 1970 <= value.year <= 9000:
-        raise ValueError(f"{value.isoformat()} is not a time a kiosk can have believed")
-    return value
-
-
-KIOSK_TIME = Annotated[AwareDatetime, AfterValidator(plausible)]
-
-
-class RecordIn(BaseModel):
-    """One log record as the kiosk holds it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    seq: int = Field(ge=1, le=2**53)
-    kind: RecordKind
-    at: KIOSK_TIME
-    trusted: bool
-    boot_id: Optional[TEXT] = None
-    monotonic: Optional[float] = Field(default=None, ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
-    patron_id: Optional[TEXT] = None
-    item_id: Optional[TEXT] = None
-    details: dict[str, Any] = Field(default_factory=dict)
-    flagged: bool = False
-
-    @model_validator(mode="after")
-    def _loan_records_name_their_item(self):
-        if self.kind in ("checkout", "return", "renew") and not self.item_id:
-            raise ValueError(f"record {self.seq}: a {self.kind} needs an item_id")
-        home = self.details.get("to")
-        if self.kind == "rehome" and not (self.item_id and isinstance(home, str) and 0 < len(home) <= 64):
-            raise ValueError(f"record {self.seq}: a rehome needs an item_id and details.to, its new home")
-        if self.kind in ("checkout", "renew"):
-            if not self.patron_id:
-                raise ValueError(f"record {self.seq}: a {self.kind} needs a patron_id")
-            due = self.details.get("due")
-            try:
-                datetime.strptime(str(due), "%Y-%m-%d")
-            except ValueError:
-                raise ValueError(f"record {self.seq}: details.due must be a date like 2026-12-07, not {due!r}")
-        return self
-
-
-class Status(BaseModel):
-    """Health facts a kiosk reports with each push (all optional)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    pending: Optional[int] = Field(default=None, ge=0, le=2**53)
-    reader_ok: Optional[bool] = None
-    version: Optional[TEXT] = None
-    last_error: Optional[Annotated[str, Field(max_length=2000)]] = None
-
-
-class HelloIn(BaseModel):
-    """The start of a kiosk's round: its clock reading and its health, no records."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sent_at: KIOSK_TIME
-    boot_id: TEXT
-    monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
-    clock_trusted: bool = False
-    status: Status = Field(default_factory=Status)
-
-
-class PushIn(HelloIn):
-    """A batch of one kiosk's records with its clock reading."""
-
-    records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class HelloOut(BaseModel):
-    epoch: str
-    acked_seq: int
-    server_time: str
-    clock_offset: float
-
-
-class PushOut(BaseModel):
-    acked_seq: int
-    stored: int
-    duplicates: int
-    server_time: str
-    clock_offset: float
-    epoch: str
-
-
-class RecordsOut(BaseModel):
-    epoch: str
-    acked_seq: int
-    more: bool
-    records: list[dict[str, Any]]
-
-
-class ChangesOut(BaseModel):
-    cursor: str
-    more: bool
-    server_time: str
-    epoch: str
-    acked_seq: int
-    patrons: list[dict[str, Any]]
-    items: list[dict[str, Any]]
-    homes: list[dict[str, Any]] = []
-    loans: list[dict[str, Any]]
-    loans_removed: list[str]
-    rules: Optional[dict[str, Any]]
-    reading: list[dict[str, Any]] = []
-    class_reading: list[dict[str, Any]] = []
-    showcase: list[dict[str, Any]] = []
-    recommendations: list[dict[str, Any]] = []
+STATIC = FilePath(__file__).resolve().parent / "static"
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: change numbers never come near it
 
 
 def own(kiosk_id: str, caller: str) -> None:
@@ -179,16 +69,28 @@ def prepare(db_path: str) -> None:
     db.close()
 
 
-def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
-    """The central store's application over the database at `db_path`; `clock` dates the reading counts."""
+def create_app(db_path: str, settings: Settings | None = None,
+               clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
+    """The central store's application over the database at `db_path`, served as `settings` say.
+
+    `clock` dates the reading counts.
+    """
+    settings = settings or Settings()
     prepare(db_path)
     local = threading.local()
     write_lock = threading.Lock()
-    app = FastAPI(title="Library kiosk central store", version="1",
+    # No /docs: FastAPI's would load its scripts from a public CDN, which
+    # school networks block and pages should not call. /openapi.json stays.
+    app = FastAPI(title="Library kiosk central store", version="1", docs_url=None, redoc_url=None,
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
     app.add_middleware(PushTurns)
+    app.state.settings = settings
+    app.state.throttle = LoginThrottle()
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)  # added last, so outermost: it sees the real peer first
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     def get_db():
         db = getattr(local, "db", None)
@@ -241,7 +143,7 @@ def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> F
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
                 caller: str = Depends(kiosk_from_token)) -> dict:
         """What changed after `since` (circulation, reading counts, showcase); the epoch and the caller's acked seq."""
-        if not (since.isascii() and since.isdigit()):
+        if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
         with write_lock:
             store.refresh_showcase(get_db(), clock())  # worked out again only after a change, or on a new day
@@ -249,13 +151,9 @@ def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> F
         return {**answer, **store.round_facts(get_db(), caller), "server_time": store.iso(store.utc_now())}
 
     from sync.server import pages
+    from sync.server.pages import problems
 
     app.include_router(pages.router(get_db, write_lock))
-
-    @app.exception_handler(pages.LoginNeeded)
-    async def login_needed(request, exc):  # noqa: ARG001
-        if request.method == "GET":
-            return RedirectResponse("/login", status_code=303)
-        return JSONResponse(status_code=403, content={"detail": "log in again: this form's session has ended"})
+    problems.install(app, pages.Pages(get_db, write_lock))
 
     return app

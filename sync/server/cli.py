@@ -19,6 +19,7 @@ import click
 from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
 from kiosk.core.csvfile import csv_text, read_csv_named
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
+from kiosk.domain.text import bad_character
 from sync.server import db as store
 from sync.server.cli_desk import desk_commands
 
@@ -55,20 +56,30 @@ def main():
               help="Serve HTTPS with this certificate (PEM, with its chain).")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The certificate's private key (PEM).")
-def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A web server in front of the store (an address or a network; repeatable) whose "
+                   "X-Forwarded-Proto and X-Forwarded-For are believed.")
+@click.option("--max-upload-mb", type=click.FloatRange(min=0.001, max=1024), default=10, show_default=True,
+              help="The largest CSV file the import page takes.")
+def serve(db_path, host, port, ssl_certfile, ssl_keyfile, trusted_proxies, max_upload_mb):
     """Run the central store's web service."""
     import uvicorn
 
     from sync.server.app import create_app
+    from sync.server.settings import Settings
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
+    try:
+        settings = Settings(trusted_proxies=tuple(trusted_proxies), max_upload_mb=max_upload_mb)
+    except ValueError as exc:
+        fail(str(exc))
     note_db(db_path)
-    app = create_app(db_path)
+    app = create_app(db_path, settings)
     # Access logs would show request lines only; tokens travel in headers and
-    # are never logged.
+    # are never logged. Proxy headers are the app's to judge (--trusted-proxy).
     uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                log_level="info", access_log=True)
+                log_level="info", access_log=True, proxy_headers=False)
 
 
 @main.command(name="add-kiosk")
@@ -92,17 +103,18 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def add_librarian(name, db_path, password_stdin):
     """Add a librarian account, or set a new password (which ends the old sessions)."""
-    from sync.server.auth import hash_password
+    from sync.server.auth import hash_password, password_problem
 
     db = open_existing(db_path)
-    if not name.strip() or len(name) > 64:
-        fail(f"librarian name {name!r}: 1 to 64 characters")
+    if not name.strip() or len(name) > 64 or bad_character(name):
+        fail(f"librarian name {name!r}: 1 to 64 characters, none of them a control character")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        fail("the password needs at least 8 characters")
+    problem = password_problem(password, name)
+    if problem:
+        fail(problem)
     store.set_librarian(db, name, hash_password(password))
     click.echo(f"librarian {name}: password set")
 
