@@ -314,9 +314,6 @@ class SyncClient:
             if page.get("rules") and store.get_meta(self.db, "rules_error"):
                 log.error("rules from the central store refused, the last good ones kept: %s",
                           store.get_meta(self.db, "rules_error"))
-            if page.get("rules") and store.get_meta(self.db, "rules_error"):
-                log.error("rules from the central store refused, the last good ones kept: %s",
-                          store.get_meta(self.db, "rules_error"))
             applied += sum(len(page.get(k) or []) for k in CHANGE_TABLES)
             if not page.get("more"):
                 return applied

@@ -74,7 +74,7 @@ def test_no_exported_cell_starts_a_formula(central, what):  # noqa: F811
 @pytest.mark.parametrize("report", ["loans", "overdue", "log", "flagged"])
 def test_no_cell_of_a_report_as_csv_starts_a_formula(tmp_path, report):
     path = tmp_path / "central.db"
-    db = store.open_db(path)
+    db = store.init_db(path)
     store.add_kiosk(db, "door")
     hostile_rows(db)
     result = CliRunner().invoke(central_main, ["report", report, "--db", str(path), "--csv", "--today", "2026-12-01"])
@@ -132,6 +132,7 @@ def kiosk_import(tmp_path, text):
 
 def central_import(tmp_path, text):
     db_path = tmp_path / "central.db"
+    store.init_db(db_path).close()
     (tmp_path / "books.csv").write_text(text, encoding="utf-8")
     result = CliRunner().invoke(central_main, ["import", "items", str(tmp_path / "books.csv"), "--db", str(db_path)])
     return result.output, store.open_db(db_path).execute("SELECT COUNT(*) FROM items").fetchone()[0]

@@ -164,7 +164,7 @@ def test_a_tag_attached_while_a_file_was_checked_is_not_given_away_again(central
 
 
 def test_a_staged_import_keeps_the_rules_of_a_save(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     patrons = "id,name,type,class,card_uid,status,expires\n"
     store.import_csv(db, "patrons", patrons + "S1,Mia,,3A,04A1B2C3,blocked,\nS2,Ben,,3A,0A0B0C0D,active,\n", "p.csv")
     blocked_since = db.execute("SELECT blocked_since FROM patrons WHERE id = 'S1'").fetchone()[0]

@@ -69,6 +69,26 @@ def prepare(db_path: str) -> None:
     db.close()
 
 
+def wrap(app: FastAPI, settings: Settings) -> None:
+    """What every answer passes (pushes taking turns, the body limit, the security headers), what needs no
+    database (the static files, the health check), and a 409 for a seq held with other content."""
+    app.state.settings = settings
+    app.state.throttle = LoginThrottle()
+    app.add_middleware(PushTurns)
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)  # added last, so outermost: it sees the real peer first
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.exception_handler(store.Conflict)
+    async def conflict(request, exc):  # noqa: ARG001
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.get(HEALTH_PATH)
+    def health() -> dict:
+        """Whether the service runs, and its clock."""
+        return {"ok": True, "server_time": store.iso(store.utc_now())}
+
+
 def create_app(db_path: str, settings: Settings | None = None,
                clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
     """The central store's application over the database at `db_path`, served as `settings` say.
@@ -85,12 +105,7 @@ def create_app(db_path: str, settings: Settings | None = None,
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
-    app.add_middleware(PushTurns)
-    app.state.settings = settings
-    app.state.throttle = LoginThrottle()
-    app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(SecurityHeaders, settings=settings)  # added last, so outermost: it sees the real peer first
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    wrap(app, settings)
 
     def get_db():
         db = getattr(local, "db", None)
@@ -111,15 +126,6 @@ def create_app(db_path: str, settings: Settings | None = None,
             raise HTTPException(401, "a valid kiosk token is needed (Authorization: Bearer TOKEN)",
                                 headers={"WWW-Authenticate": "Bearer"})
         return kiosk_id
-
-    @app.exception_handler(store.Conflict)
-    async def conflict(request, exc):  # noqa: ARG001
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.get(HEALTH_PATH)
-    def health() -> dict:
-        """Whether the service runs, and its clock."""
-        return {"ok": True, "server_time": store.iso(store.utc_now())}
 
     restore_routes(app, get_db, write_lock, kiosk_from_token)
 

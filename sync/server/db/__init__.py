@@ -24,7 +24,7 @@ from sync.server.db.stocktake import (
 )
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, parse_csv, rules_table, save_rules, set_rules, set_status,
-    uid_owners, uids_in_use,
+    stored_rules, uid_owners, uids_in_use,
 )
 from sync.server.db.charges import charges_facts, charges_report, list_charges, owed, settle
 from sync.server.db.desk import (
@@ -51,7 +51,7 @@ from sync.server.db.staging import apply_staged, save_items, save_patrons, stage
 __all__ = [
     "end_session", "librarian_hash", "rehash_librarian", "session", "set_librarian", "start_session", "audit",
     "audit_now", "register", "backup", "restore", "hello", "kiosk_records", "round_facts", "epoch", "init_db",
-    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "parse_csv", "rules_table", "save_rules",
+    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "parse_csv", "rules_table", "stored_rules", "save_rules",
     "set_rules", "set_status", "uid_owners", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks",
     "forget_returned", "changes", "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged",
     "log_records", "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "apply_staged",

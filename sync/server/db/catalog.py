@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 
+from kiosk.core.uids import uids_in_use
 from kiosk.domain.catalog import parse_items, parse_patrons
+from kiosk.domain.errors import KioskError
 from kiosk.domain.model import Policy, normalize_uid
 from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
 from kiosk.domain.text import bad_character
 from sync.server.db.audit import audit, audit_now
-from kiosk.core.uids import uids_in_use
+from sync.server.db.people import contains
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
 from sync.server.db.staging import apply_staged, stage
+
+log = logging.getLogger("kiosk-central")
 
 
 def uid_owners(db, kind: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -41,9 +46,26 @@ def set_rules(db, policy: Policy) -> None:
 
 
 def get_rules(db) -> Policy:
-    """The circulation rules every kiosk pulls (`ConfigError` for rules an older version stored unchecked)."""
+    """The circulation rules every kiosk pulls (the defaults while the stored ones are refused: `stored_rules`)."""
+    return stored_rules(db)[0]
+
+
+def stored_rules(db) -> tuple[Policy, str | None]:
+    """The stored rules, and why they are refused if they are.
+
+    Rules an older version stored unchecked and out of range are not used:
+    the store works with the default rules until the librarian saves good
+    ones on the rules page (which shows the reason), as each kiosk keeps its
+    last good ones.
+    """
     table = rules_table(db)
-    return parse_policy(table) if table is not None else Policy()
+    if table is None:
+        return Policy(), None
+    try:
+        return parse_policy(table), None
+    except KioskError as exc:
+        log.warning("the stored rules are refused, the defaults used until they are saved again: %s", exc)
+        return Policy(), str(exc)
 
 
 def rules_table(db) -> dict | None:
@@ -71,15 +93,16 @@ def all_rows(db, table: str) -> list[dict]:
 
 
 def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:
-    """Patrons or items whose id, name or title, class, UID or barcode contain `query`."""
-    like = f"%{query.strip()}%"
+    """Patrons or items whose id, name or title, class, UID or barcode contain `query` (its % and _ as letters)."""
+    columns = ("id", "name", "class_name", "card_uid") if table == "patrons" else \
+        ("id", "title", "author", "tag_uid", "barcode")
+    where = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
+    like = contains(query)
     if table == "patrons":
-        return list(db.query("SELECT id, name, type, class_name, card_uid, status, expires FROM patrons WHERE"
-                             " id LIKE ? OR name LIKE ? OR class_name LIKE ? OR card_uid LIKE ? ORDER BY class_name,"
-                             " name LIMIT ?", [like, like, like, like, limit]))
-    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items WHERE"
-                         " id LIKE ? OR title LIKE ? OR author LIKE ? OR tag_uid LIKE ? OR barcode LIKE ?"
-                         " ORDER BY title LIMIT ?", [like, like, like, like, like, limit]))
+        return list(db.query(f"SELECT id, name, type, class_name, card_uid, status, expires FROM patrons WHERE {where}"
+                             " ORDER BY class_name, name LIMIT ?", [like] * len(columns) + [limit]))
+    return list(db.query(f"SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items WHERE {where}"
+                         " ORDER BY title LIMIT ?", [like] * len(columns) + [limit]))
 
 
 def set_status(db, librarian: str, table: str, row_id: str, status: str, note: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -53,6 +54,11 @@ def search_patrons(db, text: str, limit: int = 50) -> list[dict]:
     return (exact + [r for r in found if r not in exact])[:limit]
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for text containing `text`: its own % and _ are letters, not wildcards."""
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%"
+
+
 def patron_ids_matching(db, text: str) -> list[str]:
     """Ids of the patrons a log filter's text stands for (an id, a name, in any case)."""
     return [r["id"] for r in search_patrons(db, text, LIMIT)]
@@ -60,16 +66,17 @@ def patron_ids_matching(db, text: str) -> list[str]:
 
 def item_ids_matching(db, text: str) -> list[str]:
     """Ids of the books a log filter's text stands for: an id, barcode or tag, or part of a title, any case."""
-    like = f"%{text.strip()}%"
+    like = contains(text)
     return [r[0] for r in db.execute(
         "SELECT id FROM items WHERE id = ? COLLATE NOCASE OR barcode = ? OR tag_uid = ? COLLATE NOCASE"
-        " OR title LIKE ? ORDER BY id LIMIT ?", [text.strip()] * 3 + [like, LIMIT])]
+        " OR title LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?", [text.strip()] * 3 + [like, LIMIT])]
 
 
 def kiosk_ids_matching(db, text: str) -> list[str]:
     """Kiosk ids whose id or name contains `text`, any case."""
-    like = f"%{text.strip()}%"
-    return [r[0] for r in db.execute("SELECT id FROM kiosks WHERE id LIKE ? OR name LIKE ?", [like, like])]
+    like = contains(text)
+    return [r[0] for r in db.execute("SELECT id FROM kiosks WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'",
+                                     [like, like])]
 
 
 def classes_matching(db, text: str) -> list[str]:

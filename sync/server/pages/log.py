@@ -29,7 +29,8 @@ def _day(text: str) -> date | None:
 def query_filters(db, typed: dict) -> dict:
     """What the librarian typed, as `browse_log` filters: local days as UTC bounds, names as the ids they match."""
     tz = store.zone(db)
-    out: dict = {"kind": typed["kind"] if typed["kind"] in RECORD_KINDS else "", "flagged": typed["flagged"]}
+    # A kind not in the list matches no record (rather than every record).
+    out: dict = {"kind": typed["kind"].strip(), "flagged": typed["flagged"]}
     since, until = _day(typed["since"]), _day(typed["until"])
     if since:
         out["since"] = store.iso(datetime.combine(since, time(0), tz))

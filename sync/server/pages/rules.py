@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from kiosk.domain.errors import KioskError
-from kiosk.domain.model import PATRON_TYPES, Policy
+from kiosk.domain.model import PATRON_TYPES
 from kiosk.domain.policy import parse_policy, policy_to_table
 from sync.server import db as store
 from sync.server.pages.common import Pages
@@ -21,12 +21,12 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.get("/rules", response_class=HTMLResponse)
     def rules_form(request: Request, saved: str = ""):
         who = librarian(request)
-        try:
-            table, problems = policy_to_table(store.get_rules(get_db())), None
-        except KioskError as exc:
+        policy, refused = store.stored_rules(get_db())
+        table, problems = policy_to_table(policy), None
+        if refused:
             # Stored by an older version that did not check ranges: shown to be put right.
-            table = {**policy_to_table(Policy()), **store.rules_table(get_db())}
-            problems = [f"the kiosks refuse the stored rules and keep their last good ones: {exc}"]
+            table = {**table, **store.rules_table(get_db())}
+            problems = [f"the kiosks refuse the stored rules and keep their last good ones: {refused}"]
         return page(request, "rules.html", who, rules=table, problems=problems, saved=saved == "1")
 
     @pages.post("/rules", response_class=HTMLResponse)
