@@ -23,6 +23,7 @@ from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import parse_config
 from kiosk.demo import DATA, prepare_demo_db
+from kiosk.demo.history import push_history
 from kiosk.demo.keys import DemoKeys
 from kiosk.domain import catalog
 from kiosk.domain.view import View
@@ -119,16 +120,8 @@ def central_page(folder: Path) -> dict:
     central.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     central.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
     central.add_kiosk(db, "history")
-    stamp = {"trusted": True, "boot_id": "gallery", "monotonic": 1.0}
-    records = []
-    for n, (patron, item, day) in enumerate(HISTORY):
-        at = f"2026-11-{day:02d}T01:00:00+00:00"
-        records.append({"seq": 2 * n + 1, "kind": "checkout", "at": at, "patron_id": patron, "item_id": item,
-                        "details": {"due": "2026-11-30"}, **stamp})
-        records.append({"seq": 2 * n + 2, "kind": "return", "at": at.replace("T01", "T05"), "patron_id": patron,
-                        "item_id": item, "details": {}, **stamp})
-    central.push(db, "history", {"sent_at": CENTRAL_NOW.isoformat(), "boot_id": "gallery", "monotonic": 2.0,
-                                 "records": records})
+    push_history(db, "history", [(patron, item, datetime(2026, 11, day, 1, tzinfo=timezone.utc))
+                                 for patron, item, day in HISTORY], CENTRAL_NOW)
     central.refresh_showcase(db, CENTRAL_NOW, force=True)
     page = central.changes(db, 0, 100000)
     db.conn.close()
