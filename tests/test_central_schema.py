@@ -21,8 +21,8 @@ schema = schemathesis.openapi.from_dict(create_app(str(Path(_SPEC_DIR) / "spec.d
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory):
-    path = tmp_path_factory.mktemp("schema") / "central.db"
+def central(module_store_url):
+    path = module_store_url
     db = store.open_db(path)
     token = store.add_kiosk(db, "door")
     with CentralServer(path) as server:

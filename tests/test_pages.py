@@ -36,8 +36,8 @@ def seed(path):
 
 
 @pytest.fixture
-def central(tmp_path):
-    path = tmp_path / "central.db"
+def central(store_url):
+    path = store_url
     db = seed(path)
     with CentralServer(path) as server:
         server.db = db

@@ -31,8 +31,8 @@ KIOSK = [sys.executable, "-m", "kiosk.cli"]
 
 
 @pytest.fixture
-def central(tmp_path):
-    path = tmp_path / "central.db"
+def central(store_url):
+    path = store_url
     db = central_db.open_db(path)
     tokens = {k: central_db.add_kiosk(db, k) for k in ("door", "cabinet-3a", "cabinet-4b")}
     central_db.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")

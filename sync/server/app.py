@@ -1,9 +1,13 @@
 """The central store's web service: the kiosks' API of docs/sync-api.md.
 
-`create_app(db_path)` returns the FastAPI application; the librarian's pages
-are mounted on it with `include_router`. Each worker thread keeps its own
-SQLite connection; writes are serialised by one lock, so a batch never waits
-on SQLite's busy handler and two batches never interleave.
+`create_app(db_path)` returns the FastAPI application over a SQLite file or a
+PostgreSQL URL; the librarian's pages are mounted on it with `include_router`.
+Each worker thread keeps its own connection. On SQLite, writes are serialised
+by one lock, so a batch never waits on SQLite's busy handler and two batches
+never interleave; on PostgreSQL there is no such lock: batches of different
+kiosks are stored side by side, held apart by row and item locks
+(`db/push.py`), and a transaction the server gave up on (a deadlock) is
+answered 503 so that the kiosk sends the batch again.
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def create_app(db_path: str) -> FastAPI:
     """The central store's application over the database at `db_path`."""
     store.open_db(db_path).close()
     local = threading.local()
-    write_lock = threading.Lock()
+    write_lock = store.write_lock(db_path)
     app = FastAPI(title="Library kiosk central store", version="1",
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
@@ -126,7 +130,7 @@ def create_app(db_path: str) -> FastAPI:
     def get_db():
         db = getattr(local, "db", None)
         if db is None:
-            db = local.db = store.open_db(db_path)
+            db = local.db = store.connect(db_path)
         return db
 
     app.state.get_db = get_db
@@ -142,10 +146,6 @@ def create_app(db_path: str) -> FastAPI:
             raise HTTPException(401, "a valid kiosk token is needed (Authorization: Bearer TOKEN)",
                                 headers={"WWW-Authenticate": "Bearer"})
         return kiosk_id
-
-    @app.exception_handler(store.Conflict)
-    async def conflict(request, exc):  # noqa: ARG001
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.get(HEALTH_PATH)
     def health() -> dict:
@@ -182,11 +182,28 @@ def create_app(db_path: str) -> FastAPI:
     from sync.server import pages
 
     app.include_router(pages.router(get_db, write_lock))
+    _answers_to_errors(app)
+    return app
 
-    @app.exception_handler(pages.LoginNeeded)
+
+def _answers_to_errors(app: FastAPI) -> None:
+    """What a kiosk or a browser is answered when the store refuses or gives up."""
+    from sync.server.pages import LoginNeeded
+
+    @app.exception_handler(store.Conflict)
+    async def conflict(request, exc):  # noqa: ARG001
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(store.Busy)
+    async def busy(request, exc):
+        # PostgreSQL broke a deadlock, or SQLite stayed locked: nothing of the
+        # transaction was kept, and the kiosk sends the batch again.
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(status_code=503, content={"detail": "the store is busy: send it again"},
+                            headers={"Retry-After": "1"})
+
+    @app.exception_handler(LoginNeeded)
     async def login_needed(request, exc):  # noqa: ARG001
         if request.method == "GET":
             return RedirectResponse("/login", status_code=303)
         return JSONResponse(status_code=403, content={"detail": "log in again: this form's session has ended"})
-
-    return app

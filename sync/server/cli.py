@@ -20,13 +20,19 @@ from kiosk.core.cli import CommandLine, Refused, import_commands
 from kiosk.core.csvfile import csv_text, read_csv
 from sync.server import db as store
 
-DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
-                  help="The central store's database file.")
+DB = click.option("--db", "db_path", required=True, metavar="FILE|URL",
+                  help="The central store: a SQLite file, or a postgresql://user@host/dbname URL.")
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
     """End the command with one line `kiosk-central: message` and `status`."""
     raise Refused("kiosk-central", message, status)
+
+
+def must_exist(db_path: str) -> None:
+    """A command that only reads or trims a store does not make one: a SQLite file that is not there is named."""
+    if not store.is_postgres(db_path) and not Path(db_path).exists():
+        fail(f"{db_path}: no such database")
 
 
 class CentralGroup(CommandLine):
@@ -113,8 +119,7 @@ import_commands(import_, _import, DB)
               help="Forget loans returned before this day (default: the start of this term).")
 def forget(db_path, before):
     """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
-    if not Path(db_path).exists():
-        fail(f"{db_path}: no such database")
+    must_exist(db_path)
     day = before.date() if before else store.term_start(date.today())
     count = store.forget_returned(store.open_db(db_path), day)
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
@@ -134,8 +139,7 @@ def report(name, db_path, as_json, as_csv, today):
     """Reports: current loans, overdue loans, the merged log, flagged records."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
-    if not Path(db_path).exists():
-        fail(f"{db_path}: no such database")
+    must_exist(db_path)
     db = store.open_db(db_path)
     day = today.date() if today else date.today()
     if name == "loans":

@@ -13,6 +13,7 @@ from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
     set_status, uids_in_use,
 )
+from sync.server.db.connection import Busy, connect, is_postgres, shown, write_lock
 from sync.server.db.kiosks import add_kiosk, kiosk_for_token, kiosks
 from sync.server.db.privacy import forget_returned
 from sync.server.db.pull import changes
@@ -29,5 +30,5 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now",
+    "migrations", "next_revs", "open_db", "utc_now", "Busy", "connect", "is_postgres", "shown", "write_lock",
 ]

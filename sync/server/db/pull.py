@@ -18,7 +18,7 @@ def changes(db, since: int, limit: int) -> dict:
         "rules": "SELECT key, value, rev FROM rules WHERE rev > ? ORDER BY rev LIMIT ?",
     }
     found: list[tuple[int, str, dict]] = []
-    with db.atomic():  # one snapshot for every table
+    with db.atomic(snapshot=True):  # one snapshot for every table
         for table, sql in queries.items():
             found.extend((row["rev"], table, row) for row in db.query(sql, [since, limit + 1]))
     found.sort(key=lambda t: t[0])

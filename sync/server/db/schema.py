@@ -1,7 +1,9 @@
 """The central store's tables and their named migrations, and opening the database.
 
-SQLite through sqlite-utils 4 (WAL, `synchronous=FULL`); migrations are named
-and applied in the order they are registered here. Tables: docs/sync-api.md.
+SQLite (WAL, `synchronous=FULL`) or PostgreSQL, through one connection surface
+(`connection.py`); migrations are named and applied in the order they are
+registered here, on either backend (`migrate.py`), written in SQLite's
+spelling (`dialect.py` says what PostgreSQL is told). Tables: docs/sync-api.md.
 """
 
 from __future__ import annotations
@@ -9,17 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
-from kiosk.core.durable import open_durable
 from kiosk.domain.errors import KioskError
+from sync.server.db.connection import connect
+from sync.server.db.migrate import Migrations
 
 migrations = Migrations("central")
 
 
 @migrations(name="0001_tables")
-def _tables(db: sqlite_utils.Database) -> None:
+def _tables(db) -> None:
     db.executescript("""
     CREATE TABLE kiosks (id TEXT PRIMARY KEY, name TEXT, token_hash TEXT NOT NULL UNIQUE, created TEXT,
         last_seen TEXT, last_sync TEXT, acked_seq INTEGER NOT NULL DEFAULT 0, pending INTEGER,
@@ -57,7 +57,7 @@ def _tables(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0001_librarians")
-def _librarians(db: sqlite_utils.Database) -> None:
+def _librarians(db) -> None:
     db.executescript("""
     CREATE TABLE librarians (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created TEXT NOT NULL);
     CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, librarian TEXT NOT NULL, csrf TEXT NOT NULL,
@@ -68,7 +68,7 @@ def _librarians(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0002_log_indexes")
-def _log_indexes(db: sqlite_utils.Database) -> None:
+def _log_indexes(db) -> None:
     # The log page filters by kiosk or by class and shows the newest first:
     # one index each, in that order, so a page reads 50 rows, not the log.
     # A record keeps the class its patron was in when it was pushed.
@@ -83,7 +83,7 @@ def _log_indexes(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0003_reading_counts")
-def _reading_counts(db: sqlite_utils.Database) -> None:
+def _reading_counts(db) -> None:
     # What is left of loans whose link to the student has been forgotten.
     db.execute("CREATE TABLE reading_counts (month TEXT NOT NULL, class_name TEXT NOT NULL, item_id TEXT NOT NULL,"
                " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
@@ -97,9 +97,11 @@ class Conflict(CentralError):
     """A record already held under the same identity with other content."""
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the central database, durable and migrated."""
-    return open_durable(path, migrations, busy_ms=10000)
+def open_db(url: str | Path):
+    """Open (creating if needed) the central store at a file path or a PostgreSQL URL, migrated."""
+    db = connect(url)
+    migrations.apply(db)
+    return db
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,239 @@
+"""One connection surface on SQLite and on PostgreSQL: the sqlite-utils `Database` the store's SQL is written for.
+
+`connect(url)` takes a file path (SQLite, the default) or a
+`postgresql://user@host/dbname` URL (psycopg 3, imported only then, so a
+SQLite store needs no PostgreSQL library). Both connections offer what the
+store's modules use: `execute(sql, params)` (a cursor: fetchone, fetchall,
+iteration, description), `executemany`, `executescript`, `query(sql, params)`
+(dicts), `atomic()` (a transaction; nested ones are savepoints) and
+`db[table]` with `insert`, `insert_all` and `upsert_all(rows, pk=...)`.
+Statements are written in SQLite's spelling; `sync.server.db.dialect` says
+what PostgreSQL is told instead. The named helpers cover what has no SQLite
+spelling: `lock(key)` (an item's merge, one at a time), `for_update` (a row
+lock), `atomic(snapshot=True)` (one snapshot for several reads).
+
+Why not SQLAlchemy Core: every module of the store, and the ones being
+written beside them, already speak this surface; a layer of ~300 lines keeps
+them unchanged, keeps the SQL readable as SQL, and puts every difference
+between the two databases in one file. SQLAlchemy would mean rewriting each
+statement in its expression language, or passing text() through it anyway.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlite_utils
+
+from kiosk.domain.errors import KioskError
+from sync.server.db.dialect import Translator
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Busy(KioskError):
+    """The database gave up on a transaction to let another through (a deadlock, a lock wait); try again."""
+
+
+def is_postgres(url: str | Path) -> bool:
+    """Whether `url` names a PostgreSQL database rather than a SQLite file."""
+    return str(url).startswith(URL_SCHEMES)
+
+
+def shown(url: str | Path) -> str:
+    """`url` as it may be printed: without a password."""
+    text = str(url)
+    if not is_postgres(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def write_lock(url: str | Path):
+    """What a process holds while it writes: one lock on SQLite (one writer at a time anyway, and none left
+    waiting on the busy handler), nothing on PostgreSQL, whose row and item locks keep writers apart."""
+    return nullcontext() if is_postgres(url) else threading.Lock()
+
+
+def connect(url: str | Path, busy_ms: int = 10000):
+    """A connection to the store at `url`, without migrating it (`schema.open_db` migrates)."""
+    if is_postgres(url):
+        return PostgresStore(str(url))
+    return SqliteStore(url, busy_ms)
+
+
+class SqliteStore(sqlite_utils.Database):
+    """A SQLite file in WAL with `synchronous=FULL`: sqlite-utils' `Database` and the named helpers."""
+
+    dialect = "sqlite"
+    for_update = ""  # SQLite has one writer at a time: a row read in a write transaction stays as read
+
+    def __init__(self, path: str | Path, busy_ms: int = 10000):
+        super().__init__(str(path))
+        self.url = str(path)
+        self.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        self.execute("PRAGMA journal_mode = WAL")
+        self.execute("PRAGMA synchronous = FULL")
+
+    @contextmanager
+    def atomic(self, snapshot: bool = False) -> Iterator["SqliteStore"]:
+        """A transaction (a savepoint inside one); a SQLite transaction reads one snapshot already."""
+        try:
+            with super().atomic():
+                yield self
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise Busy(f"{self.url}: {exc}") from exc
+            raise
+
+    def executemany(self, sql: str, rows: Iterable) -> None:
+        self.conn.executemany(sql, rows)
+
+    def lock(self, key: str) -> None:
+        """Nothing to take: SQLite lets one writer at a time through."""
+
+
+class PostgresStore:
+    """A PostgreSQL database through psycopg 3, offering the surface of `SqliteStore`."""
+
+    dialect = "postgresql"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError:
+            raise KioskError("a PostgreSQL store needs psycopg: pip install 'psycopg[binary]'") from None
+        self.url = url
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise KioskError(f"{shown(url)}: cannot connect: {reason}") from None
+        self.conn.adapters.register_loader("numeric", _number_loader())
+        self.sql = Translator(self._primary_key)
+        self._keys: dict[str, list[str]] = {}
+
+    def execute(self, sql: str, params: Optional[Iterable] = None):
+        """Run one statement; the cursor, as sqlite3's: fetchone, fetchall, iteration, description."""
+        return self.conn.execute(self.sql.translate(sql), list(params or []))
+
+    def executemany(self, sql: str, rows: Iterable) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(self.sql.translate(sql), [list(r) for r in rows])
+
+    def executescript(self, script: str) -> None:
+        self.conn.execute(self.sql.script(script))
+        self.forget_tables()
+
+    def query(self, sql: str, params: Optional[Iterable] = None) -> Iterator[dict]:
+        """Rows as dicts (fetched at once, so the connection is free for the caller's next statement)."""
+        from psycopg.rows import dict_row
+
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(self.sql.translate(sql), list(params or []))
+            rows = cursor.fetchall()
+        return iter(rows)
+
+    @contextmanager
+    def atomic(self, snapshot: bool = False) -> Iterator["PostgresStore"]:
+        """A transaction (a savepoint inside one); `snapshot`: every read sees the same moment."""
+        from psycopg import errors
+        from psycopg.pq import TransactionStatus
+
+        outermost = self.conn.info.transaction_status == TransactionStatus.IDLE
+        try:
+            with self.conn.transaction():
+                if snapshot and outermost:
+                    self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                yield self
+        except (errors.DeadlockDetected, errors.SerializationFailure, errors.LockNotAvailable) as exc:
+            raise Busy(f"{shown(self.url)}: {str(exc).splitlines()[0]}") from exc
+
+    def lock(self, key: str) -> None:
+        """Hold `key` until the transaction ends: another transaction locking it waits (an advisory lock)."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+    def __getitem__(self, table: str) -> "PostgresTable":
+        return PostgresTable(self, table)
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " ORDER BY table_name")]
+
+    def forget_tables(self) -> None:
+        """The tables changed (a migration): translations and keys are looked up again."""
+        self.sql.forget()
+        self._keys.clear()
+
+    def _primary_key(self, table: str) -> list[str]:
+        if table not in self._keys:
+            rows = self.conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary"
+                " ORDER BY array_position(i.indkey, a.attnum)", [table]).fetchall()
+            if not rows:
+                raise KioskError(f"table {table} has no primary key to replace rows by")
+            self._keys[table] = [r[0] for r in rows]
+        return self._keys[table]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresTable:
+    """`db[table]` on PostgreSQL: the inserts and upserts of sqlite-utils' `Table` the store uses."""
+
+    def __init__(self, db: PostgresStore, name: str):
+        self.db, self.name = db, name
+
+    def insert(self, row: dict) -> None:
+        self.insert_all([row])
+
+    def insert_all(self, rows: Iterable[dict]) -> None:
+        self._write(list(rows), "")
+
+    def upsert_all(self, rows: Iterable[dict], pk: str | Iterable[str]) -> None:
+        """Insert `rows`, or update the columns they carry where the key `pk` is already held."""
+        key = [pk] if isinstance(pk, str) else list(pk)
+        rows = list(rows)
+        if rows:
+            updates = [f"{c} = EXCLUDED.{c}" for c in rows[0] if c not in key]
+            self._write(rows, f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(updates)}")
+
+    def exists(self) -> bool:
+        return self.db.conn.execute("SELECT to_regclass(%s) IS NOT NULL", [self.name]).fetchone()[0]
+
+    @property
+    def count(self) -> int:
+        return self.db.conn.execute(f"SELECT COUNT(*) FROM {self.name}").fetchone()[0]
+
+    def _write(self, rows: list[dict], conflict: str) -> None:
+        if not rows:
+            return
+        columns = list(rows[0])
+        sql = (f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+               + conflict)
+        with self.db.conn.cursor() as cursor:
+            cursor.executemany(sql, [[row[c] for c in columns] for row in rows])
+
+
+def _number_loader():
+    """PostgreSQL's numeric (a SUM of integers) read as int or float, as SQLite gives them, not Decimal."""
+    from psycopg.types.numeric import NumericLoader
+
+    class Number(NumericLoader):
+        def load(self, data):
+            value = super().load(data)
+            return int(value) if value == value.to_integral_value() else float(value)
+
+    return Number

@@ -1,0 +1,100 @@
+"""The central store on SQLite and on PostgreSQL: the same merge under concurrent pushes, clear connection errors.
+
+The other central-store tests run on both backends through `store_url`
+(tests/conftest.py); these are about what differs between them.
+"""
+
+import random
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+from sync.server import db as store
+from tests.servers import CentralServer
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+ITEMS = [f"B{n:03d}" for n in range(12)]
+
+
+def loan_batches(kiosk_id: str, seed: int, batches: int = 8, size: int = 15) -> list[list[dict]]:
+    """Checkouts, renewals and returns of a few shared books, at times that interleave with other kiosks'."""
+    rng, seq, out = random.Random(seed), 0, []
+    for _ in range(batches):
+        batch = []
+        for _ in range(size):
+            seq += 1
+            kind = rng.choice(["checkout", "checkout", "return", "renew"])
+            at = T0 + timedelta(minutes=rng.randrange(10000), seconds=seed)
+            patron = f"S{rng.randrange(5)}" if kind != "return" else None
+            details = {"due": (at + timedelta(days=14)).date().isoformat()} if kind != "return" else {}
+            batch.append({"seq": seq, "kind": kind, "at": at.isoformat(), "trusted": True, "boot_id": "b",
+                          "monotonic": 1.0, "patron_id": patron, "item_id": rng.choice(ITEMS), "details": details})
+        out.append(batch)
+    return out
+
+
+def merged_state(db) -> tuple[dict, dict]:
+    loans = {r["item_id"]: (r["patron_id"], r["kiosk_id"], r["seq"], r["due"], r["renewals"])
+             for r in db.query("SELECT item_id, patron_id, kiosk_id, seq, due, renewals FROM loans")}
+    flags = {(r["kiosk_id"], r["seq"]): r["reason"]
+             for r in db.query("SELECT kiosk_id, seq, reason FROM merge_flags WHERE resolution IS NULL")}
+    return loans, flags
+
+
+def test_kiosks_merging_the_same_books_at_once_end_as_one_merge_of_everything(store_url):
+    """Eight kiosks push loans of twelve shared books at the same moment; replaying every book afterwards,
+    one at a time, changes nothing: no batch merged a book without the records another batch had stored."""
+    db = store.open_db(store_url)
+    kiosks = [f"cabinet-{n}" for n in range(8)]
+    tokens = {k: store.add_kiosk(db, k) for k in kiosks}
+    answers, start = [], threading.Barrier(len(kiosks))
+    with CentralServer(store_url) as server:
+        def push_all(n: int, kiosk_id: str) -> None:
+            headers = {"Authorization": f"Bearer {tokens[kiosk_id]}"}
+            start.wait()
+            with httpx.Client(timeout=60) as client:
+                for batch in loan_batches(kiosk_id, n):
+                    body = {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
+                            "records": batch}
+                    answers.append(client.post(f"{server.url}/api/v1/kiosks/{kiosk_id}/records", json=body,
+                                               headers=headers).status_code)
+
+        threads = [threading.Thread(target=push_all, args=(n, k)) for n, k in enumerate(kiosks)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert answers == [200] * 64
+    assert db.execute("SELECT COUNT(*) FROM log").fetchone()[0] == 8 * 8 * 15
+    concurrent = merged_state(db)
+    assert concurrent[0], "some books end on loan"
+    for item_id in ITEMS:
+        with db.atomic():
+            store.remerge_item(db, item_id)
+    assert merged_state(db) == concurrent
+
+
+def test_a_sqlite_store_needs_no_postgresql_library(tmp_path):
+    blocked = [sys.executable, str(ROOT / "tests" / "without.py"), "psycopg", "-m", "sync.server.cli"]
+    made = subprocess.run([*blocked, "add-kiosk", "door", "--db", str(tmp_path / "central.db")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    refused = subprocess.run([*blocked, "add-kiosk", "door", "--db", "postgresql://wu@localhost/district"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "kiosk-central: a PostgreSQL store needs psycopg: pip install 'psycopg[binary]'"
+
+
+def test_a_store_that_cannot_be_reached_is_named_without_its_password(tmp_path):
+    url = f"postgresql://wu:s3cret@/district?host={tmp_path}&connect_timeout=2"
+    done = subprocess.run([sys.executable, "-m", "sync.server.cli", "add-kiosk", "door", "--db", url], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    line = done.stderr.strip()
+    assert line.startswith("kiosk-central: postgresql://wu:***@/district?host=") and "cannot connect" in line
+    assert "s3cret" not in done.stderr and "\n" not in line
