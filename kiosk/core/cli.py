@@ -37,11 +37,14 @@ class CommandLine(click.Group):
             raise Refused(self.prog, str(exc)) from None
 
 
-def import_commands(group: click.Group, do_import: Callable[[str, str, str], int], db_option) -> None:
-    """`import patrons CSV` and `import items CSV` under `group`; `do_import(kind, csv_path, db_path)` counts."""
+def import_commands(group: click.Group, do_import: Callable[..., int], db_option) -> None:
+    """`import patrons CSV` and `import items CSV` under `group`; `do_import(kind, csv_path, db_path)` counts.
+
+    `db_option` may add options of its own: they are passed on to `do_import` by name.
+    """
     for kind, columns in (("patrons", PATRON_COLUMNS), ("items", ITEM_COLUMNS)):
-        def command(csv_path, db_path, kind=kind):
-            count = do_import(kind, csv_path, db_path)
+        def command(csv_path, db_path, kind=kind, **options):
+            count = do_import(kind, csv_path, db_path, **options)
             click.echo(f"{csv_path}: imported {count} {kind}")
 
         command.__doc__ = f"{kind.capitalize()}: {','.join(columns)}."

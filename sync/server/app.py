@@ -118,8 +118,10 @@ class ChangesOut(BaseModel):
 
 
 def create_app(db_path: str) -> FastAPI:
-    """The central store's application over the database at `db_path`."""
-    store.open_db(db_path).close()
+    """The central store's application over the database at `db_path` (a file, or a PostgreSQL URL)."""
+    first = store.connect(db_path)
+    store.migrate_all(first)
+    first.close()
     local = threading.local()
     write_lock = store.write_lock(db_path)
     app = FastAPI(title="Library kiosk central store", version="1",
@@ -127,25 +129,29 @@ def create_app(db_path: str) -> FastAPI:
     app.state.db_path = db_path
     app.state.write_lock = write_lock
 
-    def get_db():
+    def get_db(school: Optional[int] = None):
+        """This thread's connection, working in `school` (by default the store's only one)."""
         db = getattr(local, "db", None)
         if db is None:
             db = local.db = store.connect(db_path)
+        store.use_school(db, school if school is not None else store.school_id(db))
         return db
 
     app.state.get_db = get_db
 
     # Sync dependencies and endpoints may run in different worker threads, so
     # each takes its own thread's connection with get_db(), never via Depends.
-    def kiosk_from_token(request: Request) -> str:
-        db = get_db()
+    def kiosk_from_token(request: Request) -> tuple[int, str]:
+        """The school and id of the kiosk whose token the request carries."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        kiosk_id = store.kiosk_for_token(db, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        if kiosk_id is None:
+        found = None
+        if scheme.lower() == "bearer" and token.strip():
+            found = store.kiosk_anywhere(get_db(store.DISTRICT), store.token_hash(token.strip()))
+        if found is None:
             raise HTTPException(401, "a valid kiosk token is needed (Authorization: Bearer TOKEN)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        return kiosk_id
+        return found
 
     @app.get(HEALTH_PATH)
     def health() -> dict:
@@ -156,13 +162,14 @@ def create_app(db_path: str) -> FastAPI:
               responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
                          409: {"description": "a sequence number already held with other content"}})
     def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)],
-             caller: str = Depends(kiosk_from_token)) -> dict:
+             caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
         """Store a batch of this kiosk's records exactly once and merge them."""
-        if caller != kiosk_id:
-            raise HTTPException(403, f"this token belongs to kiosk {caller}, not {kiosk_id}")
+        school, caller_id = caller
+        if caller_id != kiosk_id:
+            raise HTTPException(403, f"this token belongs to kiosk {caller_id}, not {kiosk_id}")
         batch = body.model_dump(mode="json")
         with write_lock:
-            answer = store.push(get_db(), kiosk_id, batch)
+            answer = store.push(get_db(school), kiosk_id, batch)
         log.info("kiosk %s pushed %d records (%d new), acked %d", kiosk_id, len(body.records), answer["stored"],
                  answer["acked_seq"])
         return answer
@@ -171,11 +178,11 @@ def create_app(db_path: str) -> FastAPI:
              responses={401: {"description": "no or wrong token"}})
     def changes(since: Annotated[str, Query(max_length=20)] = "0",
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
-                caller: str = Depends(kiosk_from_token)) -> dict:  # noqa: ARG001
+                caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
         """Patrons, items, loans and rules changed after the cursor `since`."""
         if not (since.isascii() and since.isdigit()):
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
-        answer = store.changes(get_db(), int(since), limit)
+        answer = store.changes(get_db(caller[0]), int(since), limit)
         answer["server_time"] = store.iso(store.utc_now())
         return answer
 

@@ -19,9 +19,17 @@ import click
 from kiosk.core.cli import CommandLine, Refused, import_commands
 from kiosk.core.csvfile import csv_text, read_csv
 from sync.server import db as store
+from sync.server.cli_district import district_commands
 
 DB = click.option("--db", "db_path", required=True, metavar="FILE|URL",
                   help="The central store: a SQLite file, or a postgresql://user@host/dbname URL.")
+SCHOOL = click.option("--school", default=None, metavar="NAME",
+                      help="The school, in a store that holds several (kiosk-central add-school).")
+
+
+def db_and_school(command):
+    """`--db` and `--school` for a command about one school."""
+    return DB(SCHOOL(command))
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
@@ -69,12 +77,12 @@ def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
 
 @main.command(name="add-kiosk")
 @click.argument("kiosk_id", metavar="ID")
-@DB
+@db_and_school
 @click.option("--name", default=None, help="A name for people (default: the id).")
 @click.option("--new-token", is_flag=True, help="Give an existing kiosk a new token (the old one stops working).")
-def add_kiosk(kiosk_id, db_path, name, new_token):
-    """Register a kiosk; prints its token once (put it in the kiosk's [central] token)."""
-    db = store.open_db(db_path)
+def add_kiosk(kiosk_id, db_path, school, name, new_token):
+    """Register a kiosk of a school; prints its token once (put it in the kiosk's [central] token)."""
+    db = store.open_db(db_path, school)
     token = store.add_kiosk(db, kiosk_id, name, replace=new_token)
     click.echo(token)
     click.echo(f"kiosk {kiosk_id}: token above is shown only now; the store keeps only its hash", err=True)
@@ -82,21 +90,25 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 
 @main.command(name="add-librarian")
 @click.argument("name")
-@DB
+@db_and_school
+@click.option("--district", is_flag=True, help="A district account: every school, and the district's statistics.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
-def add_librarian(name, db_path, password_stdin):
-    """Add a librarian account, or set a new password (which ends the old sessions)."""
+def add_librarian(name, db_path, school, district, password_stdin):
+    """Add a librarian account of a school (or the district), or set a new password (which ends the old sessions)."""
     from sync.server.auth import hash_password
 
     if not name.strip() or len(name) > 64:
         fail(f"librarian name {name!r}: 1 to 64 characters")
+    if district and school:
+        fail("a librarian belongs to one school (--school) or to the district (--district), not both")
+    db = store.open_db(db_path, school, district=district)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         fail("the password needs at least 8 characters")
-    store.set_librarian(store.open_db(db_path), name, hash_password(password))
+    store.add_librarian(db, name, hash_password(password), db.school_id)
     click.echo(f"librarian {name}: password set")
 
 
@@ -105,23 +117,24 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> int:
+def _import(kind: str, csv_path: str, db_path: str, school: str | None = None) -> int:
     text = read_csv(csv_path)
-    return store.import_csv(store.open_db(db_path), kind, text, csv_path)
+    return store.import_csv(store.open_db(db_path, school), kind, text, csv_path)
 
 
-import_commands(import_, _import, DB)
+import_commands(import_, _import, db_and_school)
+district_commands(main, DB)
 
 
 @main.command()
-@DB
+@db_and_school
 @click.option("--before", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Forget loans returned before this day (default: the start of this term).")
-def forget(db_path, before):
+def forget(db_path, school, before):
     """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
     must_exist(db_path)
     day = before.date() if before else store.term_start(date.today())
-    count = store.forget_returned(store.open_db(db_path), day)
+    count = store.forget_returned(store.open_db(db_path, school), day)
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
 
 
@@ -130,17 +143,17 @@ REPORTS = ("loans", "overdue", "log", "flagged")
 
 @main.command()
 @click.argument("name", type=click.Choice(REPORTS))
-@DB
+@db_and_school
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day overdue days are counted to (default: today).")
-def report(name, db_path, as_json, as_csv, today):
+def report(name, db_path, school, as_json, as_csv, today):
     """Reports: current loans, overdue loans, the merged log, flagged records."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
     must_exist(db_path)
-    db = store.open_db(db_path)
+    db = store.open_db(db_path, school)
     day = today.date() if today else date.today()
     if name == "loans":
         rows = store.current_loans(db, day)

@@ -1,8 +1,12 @@
 """The central store's storage: all of its SQL, one module per subject.
 
-Functions take the database and return dicts. `schema` holds the tables and
-migrations; `kiosks`, `push`, `pull`, `catalog`, `reports`, `accounts`,
-`audit` and `privacy` the statements of each subject. The names below are
+Functions take the database and return dicts. `connection` is the one
+surface both backends offer (SQLite, PostgreSQL), `dialect` what PostgreSQL
+is told instead of SQLite's spelling, `migrate` the runner; `schema` holds
+the tables and migrations, `schools` the district's tables and which school a
+connection works in; `kiosks`, `push`, `pull`, `catalog`, `reports`,
+`accounts`, `audit`, `privacy`, `district` and `move` the statements of each
+subject. The names below are
 the package's whole surface, so callers write `db.push(...)` wherever the
 statement lives.
 """
@@ -14,7 +18,9 @@ from sync.server.db.catalog import (
     set_status, uids_in_use,
 )
 from sync.server.db.connection import Busy, connect, is_postgres, shown, write_lock
-from sync.server.db.kiosks import add_kiosk, kiosk_for_token, kiosks
+from sync.server.db.district import district_statistics
+from sync.server.db.kiosks import add_kiosk, kiosk_for_token, kiosks, token_hash
+from sync.server.db.move import move_school
 from sync.server.db.privacy import forget_returned
 from sync.server.db.pull import changes
 from sync.server.db.push import push, remerge_item
@@ -22,7 +28,11 @@ from sync.server.db.reports import (
     LOG_FILTERS, browse_log, current_loans, flagged, log_records, reading_statistics, resolve_flag, term_start,
     unknown_tags,
 )
-from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, open_db, utc_now
+from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, utc_now
+from sync.server.db.schools import (
+    DISTRICT, account_school, add_librarian, add_school, kiosk_anywhere, migrate_all, open_db, school_id, schools,
+    use_school,
+)
 
 __all__ = [
     "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
@@ -31,4 +41,6 @@ __all__ = [
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
     "migrations", "next_revs", "open_db", "utc_now", "Busy", "connect", "is_postgres", "shown", "write_lock",
+    "token_hash", "DISTRICT", "account_school", "add_librarian", "add_school", "kiosk_anywhere", "migrate_all",
+    "school_id", "schools", "use_school", "district_statistics", "move_school",
 ]

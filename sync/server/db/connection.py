@@ -100,6 +100,18 @@ class SqliteStore(sqlite_utils.Database):
     def lock(self, key: str) -> None:
         """Nothing to take: SQLite lets one writer at a time through."""
 
+    def use_schema(self, name: str) -> None:
+        """Nothing to choose: a SQLite store's tables are all in its one file (`schools.py`)."""
+
+    def copy_in(self, table: str, columns: list[str], rows: Iterable) -> None:
+        """Insert many rows of `columns` as they are (a move between stores)."""
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                              rows)
+
+    def analyze(self) -> None:
+        """Fresh statistics for the query planner, after a large copy."""
+        self.execute("ANALYZE")
+
 
 class PostgresStore:
     """A PostgreSQL database through psycopg 3, offering the surface of `SqliteStore`."""
@@ -121,6 +133,7 @@ class PostgresStore:
         self.conn.adapters.register_loader("numeric", _number_loader())
         self.sql = Translator(self._primary_key)
         self._keys: dict[str, list[str]] = {}
+        self.schema = "public"
 
     def execute(self, sql: str, params: Optional[Iterable] = None):
         """Run one statement; the cursor, as sqlite3's: fetchone, fetchall, iteration, description."""
@@ -161,6 +174,28 @@ class PostgresStore:
     def lock(self, key: str) -> None:
         """Hold `key` until the transaction ends: another transaction locking it waits (an advisory lock)."""
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+    def use_schema(self, name: str) -> None:
+        """Work in schema `name` from now on: unqualified tables are its own and no other's (the search path)."""
+        if name != self.schema:
+            self.conn.execute(f'SET search_path TO "{name}"')
+            self.schema = name
+
+    def copy_in(self, table: str, columns: list[str], rows: Iterable) -> None:
+        """Insert many rows of `columns` as they are, by COPY; an identity column then counts on from the largest."""
+        with self.conn.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            for (column,) in cursor.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = %s AND is_identity = 'YES'", [table]).fetchall():
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX({column}), 0) + 1, false)"
+                               f" FROM {table}", [table, column])
+
+    def analyze(self) -> None:
+        """Fresh statistics for the query planner, after a large copy (autovacuum keeps them so afterwards)."""
+        self.conn.execute("ANALYZE")
 
     def __getitem__(self, table: str) -> "PostgresTable":
         return PostgresTable(self, table)

@@ -9,10 +9,8 @@ spelling (`dialect.py` says what PostgreSQL is told). Tables: docs/sync-api.md.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 from kiosk.domain.errors import KioskError
-from sync.server.db.connection import connect
 from sync.server.db.migrate import Migrations
 
 migrations = Migrations("central")
@@ -95,13 +93,6 @@ class CentralError(KioskError):
 
 class Conflict(CentralError):
     """A record already held under the same identity with other content."""
-
-
-def open_db(url: str | Path):
-    """Open (creating if needed) the central store at a file path or a PostgreSQL URL, migrated."""
-    db = connect(url)
-    migrations.apply(db)
-    return db
 
 
 def utc_now() -> datetime:

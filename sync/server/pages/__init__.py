@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sync.server.pages import catalog, flags, kiosks, loans, log, login, reading, rules, transfer
+from sync.server.pages import catalog, district, flags, kiosks, loans, log, login, reading, rules, transfer
 from sync.server.pages.common import LoginNeeded, Pages
 
 __all__ = ["LoginNeeded", "router"]
 
 
-def router(get_db, write_lock) -> APIRouter:
-    """Every page, over the app's per-thread connection `get_db` and its `write_lock`."""
-    ctx = Pages(get_db, write_lock)
+def router(school_db, write_lock) -> APIRouter:
+    """Every page, over the app's per-thread connection `school_db(school)` and its `write_lock`."""
+    ctx = Pages(school_db, write_lock)
     pages = APIRouter(include_in_schema=False)
     # `catalog` answers /{table}: it goes last so that it never shadows another page.
-    for subject in (login, kiosks, log, loans, transfer, flags, reading, rules, catalog):
+    for subject in (login, district, kiosks, log, loans, transfer, flags, reading, rules, catalog):
         pages.include_router(subject.routes(ctx))
     return pages

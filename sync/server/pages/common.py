@@ -1,9 +1,16 @@
-"""What every page shares: the templates, the logged-in librarian, the CSRF check."""
+"""What every page shares: the templates, the logged-in librarian and her school, the CSRF check.
+
+A librarian works in her school: every page's `get_db()` is her school's
+connection (`db/schools.py`), so a page shows no other school's rows. A
+district account works in the school it last chose on the district page.
+"""
 
 from __future__ import annotations
 
 import hmac
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Optional
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +20,20 @@ from sync.server import db as store
 from sync.server.auth import COOKIE, sid_hash
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+SCHOOL_COOKIE = "kiosk_school"  # the school a district account works in
+
+
+def session_id(scope: int, secret: str) -> str:
+    """A session cookie's value: where the account is kept (a school, or the district), then the secret."""
+    return f"{scope}.{secret}"
+
+
+def session_scope(sid: str, schools: list[dict]) -> Optional[int]:
+    """Where the session named by a cookie is kept; a cookie from before schools is the store's only school's."""
+    scope, dot, _ = sid.partition(".")
+    if not dot:
+        return schools[0]["id"] if len(schools) == 1 else None
+    return int(scope) if scope.isascii() and scope.isdigit() and len(scope) < 10 else None
 
 
 class LoginNeeded(Exception):
@@ -20,19 +41,44 @@ class LoginNeeded(Exception):
 
 
 class Pages:
-    """The app's per-thread connection `get_db` and its `write_lock`, and the checks every page makes."""
+    """The app's per-thread connection `school_db(school)` and its `write_lock`, and the checks every page makes."""
 
-    def __init__(self, get_db, write_lock):
-        self.get_db = get_db
+    def __init__(self, school_db, write_lock):
+        self.school_db = school_db
         self.write_lock = write_lock
+        self.school: ContextVar[Optional[int]] = ContextVar("school", default=None)
+
+    def get_db(self):
+        """The connection, in the school of this request's librarian."""
+        return self.school_db(self.school.get())
+
+    def district_db(self):
+        """The connection, for what is the district's: the list of schools, which school an account is in."""
+        return self.school_db(store.DISTRICT)
 
     def librarian(self, request: Request) -> dict:
-        """The logged-in librarian, or `LoginNeeded`."""
+        """The logged-in librarian, or `LoginNeeded`; from here on `get_db()` works in her school."""
         sid = request.cookies.get(COOKIE, "")
-        found = store.session(self.get_db(), sid_hash(sid)) if sid else None
+        schools = store.schools(self.district_db())
+        scope = session_scope(sid, schools) if sid else None
+        if scope is not None and scope != store.DISTRICT and all(s["id"] != scope for s in schools):
+            scope = None
+        found = store.session(self.school_db(scope), sid_hash(sid)) if scope is not None else None
         if found is None:
             raise LoginNeeded()
+        found["scope"], found["district"] = scope, scope == store.DISTRICT
+        school = scope
+        if found["district"]:
+            chosen = request.cookies.get(SCHOOL_COOKIE, "")
+            school = next((s["id"] for s in schools if str(s["id"]) == chosen), schools[0]["id"])
+        self.school.set(school)
+        # With one school there is nothing to name: the pages look as they always did.
+        found["school_name"] = next(s["name"] for s in schools if s["id"] == school) if len(schools) > 1 else None
         return found
+
+    def account_db(self, who: dict):
+        """The connection where the librarian's own account and sessions are kept."""
+        return self.school_db(who["scope"])
 
     def checked(self, request: Request, csrf: str) -> dict:
         """The librarian, for a form whose CSRF token matches the session's."""

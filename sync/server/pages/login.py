@@ -11,13 +11,13 @@ from fastapi.responses import RedirectResponse
 
 from sync.server import db as store
 from sync.server.auth import COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, sid_hash
-from sync.server.pages.common import TEMPLATES, Pages
+from sync.server.pages.common import TEMPLATES, Pages, session_id
 
 
 def routes(ctx: Pages) -> APIRouter:
     """This subject's pages."""
     pages = APIRouter(include_in_schema=False)
-    checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
+    checked, write_lock = ctx.checked, ctx.write_lock
 
     @pages.get("/login")
     def login_form(request: Request, failed: int = 0):
@@ -31,13 +31,18 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.post("/login")
     def login(request: Request, name: str = Form(...), password: str = Form(...), csrf: str = Form("")):
-        db = get_db()
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(csrf, expected):
             return RedirectResponse("/login", status_code=303)
-        if not check_password(password, store.librarian_hash(db, name)):
+        # The account's school holds its password: the form asks no school, a name is unique in the store.
+        scope = store.account_school(ctx.district_db(), name)
+        schools = store.schools(ctx.district_db())
+        if scope is None and len(schools) == 1:
+            scope = schools[0]["id"]  # an account made before schools, or by set_librarian alone
+        db = ctx.school_db(scope) if scope is not None else None
+        if not check_password(password, store.librarian_hash(db, name) if db is not None else None):
             return RedirectResponse("/login?failed=1", status_code=303)
-        sid = secrets.token_urlsafe(32)
+        sid = session_id(scope, secrets.token_urlsafe(32))
         with write_lock:
             store.start_session(db, sid_hash(sid), name, secrets.token_urlsafe(24),
                                 store.utc_now() + timedelta(hours=SESSION_HOURS))
@@ -47,9 +52,9 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.post("/logout")
     def logout(request: Request, csrf: str = Form("")):
-        checked(request, csrf)
+        who = checked(request, csrf)
         with write_lock:
-            store.end_session(get_db(), sid_hash(request.cookies.get(COOKIE, "")))
+            store.end_session(ctx.account_db(who), sid_hash(request.cookies.get(COOKIE, "")))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE)
         return response
