@@ -21,8 +21,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Every bench of bench/report.py, one after the other, then one table of their figures.
 bench: $(STAMP)
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) bench/report.py
 
 # After changing a text marked N_() in kiosk/: add the new msgids to kiosk.po,
 # translate them, and compile (tests/test_i18n.py checks all three).

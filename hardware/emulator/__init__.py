@@ -6,7 +6,7 @@ attached to a bus with `attach(chip, bus, device)`.
 """
 
 from hardware.emulator.bus import attach, detach, install
-from hardware.emulator.cards import MifareClassic1K, Ntag213
+from hardware.emulator.cards import MifareClassic1K, Ntag213, random_uid
 from hardware.emulator.chip import MFRC522Chip, crc_a
 
-__all__ = ["MFRC522Chip", "MifareClassic1K", "Ntag213", "attach", "crc_a", "detach", "install"]
+__all__ = ["MFRC522Chip", "MifareClassic1K", "Ntag213", "attach", "crc_a", "detach", "install", "random_uid"]

@@ -20,6 +20,21 @@ ACK, NAK = 0x0A, 0x04
 IDLE, READY, ACTIVE, HALTED = "idle", "ready", "active", "halt"
 
 
+def random_uid(rng, size: int) -> bytes:
+    """A UID a real tag could have, drawn from `rng` (a `random.Random`): 4 bytes, or 7 starting with NXP's 0x04.
+
+    ISO 14443-3 keeps 0x88, the cascade tag, out of the first byte of a
+    UID's last cascade level (uid0 of a 4-byte UID, uid3 of a 7-byte one):
+    no tag has it there, and a reader rightly drops a UID that does.
+    """
+    if size not in (4, 7):
+        raise ValueError("a UID has 4 or 7 bytes")
+    while True:
+        uid = (b"\x04" if size == 7 else b"") + rng.randbytes(size if size == 4 else 6)
+        if uid[size - 4] != CASCADE_TAG:
+            return uid
+
+
 def _with_crc(data: bytes) -> bytes:
     return bytes(data) + crc_a(data)
 

@@ -121,6 +121,7 @@ def create_app(db_path: str) -> FastAPI:
     """The central store's application over the database at `db_path` (a file, or a PostgreSQL URL)."""
     first = store.connect(db_path)
     store.migrate_all(first)
+    store.refresh_statistics(first)
     first.close()
     local = threading.local()
     write_lock = store.write_lock(db_path)

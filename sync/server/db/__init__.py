@@ -28,7 +28,7 @@ from sync.server.db.reports import (
     LOG_FILTERS, browse_log, current_loans, flagged, log_records, reading_statistics, resolve_flag, term_start,
     unknown_tags,
 )
-from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, utc_now
+from sync.server.db.schema import CentralError, Conflict, iso, migrations, next_revs, refresh_statistics, utc_now
 from sync.server.db.schools import (
     DISTRICT, account_school, add_librarian, add_school, kiosk_anywhere, migrate_all, open_db, school_id, schools,
     use_school,
@@ -40,7 +40,7 @@ __all__ = [
     "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
     "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
     "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now", "Busy", "connect", "is_postgres", "shown", "write_lock",
-    "token_hash", "DISTRICT", "account_school", "add_librarian", "add_school", "kiosk_anywhere", "migrate_all",
-    "school_id", "schools", "use_school", "district_statistics", "move_school",
+    "migrations", "next_revs", "open_db", "refresh_statistics", "utc_now", "Busy", "connect", "is_postgres", "shown",
+    "write_lock", "token_hash", "DISTRICT", "account_school", "add_librarian", "add_school", "kiosk_anywhere",
+    "migrate_all", "school_id", "schools", "use_school", "district_statistics", "move_school",
 ]

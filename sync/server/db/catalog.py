@@ -8,7 +8,9 @@ from kiosk.domain.catalog import parse_items, parse_patrons
 from kiosk.domain.model import Item, Patron, Policy
 from kiosk.domain.policy import parse_policy, policy_to_table
 from sync.server.db.audit import audit, audit_now
-from sync.server.db.schema import CentralError, iso, next_revs, utc_now
+from sync.server.db.schema import CentralError, iso, next_revs, refresh_statistics, utc_now
+
+LARGE_IMPORT = 100  # rows: after an import of at least this many, the query planner's statistics are refreshed
 
 
 def uids_in_use(db, table: str) -> dict[str, str]:
@@ -59,6 +61,8 @@ def import_csv(db, kind: str, text: str, source: str) -> int:
     else:
         parsed = parse_items(text, source, uids_in_use(db, "items"), uids_in_use(db, "patrons"))
         save_items(db, parsed)
+    if len(parsed) >= LARGE_IMPORT:
+        refresh_statistics(db)
     return len(parsed)
 
 

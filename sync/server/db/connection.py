@@ -108,11 +108,6 @@ class SqliteStore(sqlite_utils.Database):
         self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                               rows)
 
-    def analyze(self) -> None:
-        """Fresh statistics for the query planner, after a large copy."""
-        self.execute("ANALYZE")
-
-
 class PostgresStore:
     """A PostgreSQL database through psycopg 3, offering the surface of `SqliteStore`."""
 
@@ -192,10 +187,6 @@ class PostgresStore:
                     " AND table_name = %s AND is_identity = 'YES'", [table]).fetchall():
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX({column}), 0) + 1, false)"
                                f" FROM {table}", [table, column])
-
-    def analyze(self) -> None:
-        """Fresh statistics for the query planner, after a large copy (autovacuum keeps them so afterwards)."""
-        self.conn.execute("ANALYZE")
 
     def __getitem__(self, table: str) -> "PostgresTable":
         return PostgresTable(self, table)

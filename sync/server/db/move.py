@@ -10,7 +10,7 @@ the librarians log in again at the new address.
 
 from __future__ import annotations
 
-from sync.server.db.schema import CentralError
+from sync.server.db.schema import CentralError, refresh_statistics
 from sync.server.db.schools import _registry, add_school, migrate_all, school_id, schools, use_school
 
 NOT_MOVED = ("sessions",)  # a session belongs to the old address
@@ -75,5 +75,5 @@ def move_school(source, target, name: str) -> dict[str, int]:
         target.execute(f"DELETE FROM {_registry(target, 'district_accounts')} WHERE school_id = ?", [school])
         target.executemany(f"INSERT INTO {_registry(target, 'district_accounts')} (name, school_id) VALUES (?, ?)",
                            [(librarian, school) for librarian in librarians])
-    target.analyze()
+    refresh_statistics(target)
     return counts

@@ -95,6 +95,28 @@ class Conflict(CentralError):
     """A record already held under the same identity with other content."""
 
 
+def refresh_statistics(db) -> None:
+    """Give the query planner statistics that fit the tables as they are now (at start, after a large import).
+
+    `PRAGMA optimize` analyses every table that has no statistics or has
+    changed much in size since its last analysis (10 x from SQLite 3.46, 25 x
+    before). Before 3.46 (Debian 12 and Raspberry Pi OS Bookworm have 3.40)
+    it weighs only tables whose indexes this connection has planned with, so
+    a plan is made for each index first (EXPLAIN: nothing runs). The analysis
+    reads whole indexes, not a sample: a sample of a thousand rows of the log
+    sees one kind and one class, and tells the planner no more than nothing.
+    On PostgreSQL, ANALYZE (autovacuum keeps the statistics fresh afterwards).
+    """
+    if db.dialect == "postgresql":
+        db.execute("ANALYZE")
+        return
+    for table, index in db.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").fetchall():
+        column = db.execute(f"PRAGMA index_info([{index}])").fetchone()[2]
+        db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM [{table}] WHERE [{column}] = ?", [None]).fetchall()
+    # 0x10002: weigh every table, analyse without a sampling limit; 3.40 knows no 0x10000 and ignores it.
+    db.execute("PRAGMA optimize = 0x10002")
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 

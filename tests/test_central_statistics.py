@@ -1,0 +1,45 @@
+"""The central store keeps the query planner's statistics itself: when it starts, and after a large import.
+
+Without them, SQLite plans the log page's combined filters (a kind and a
+class) as if every index were as selective as any other; nobody runs
+ANALYZE by hand on a school's store.
+"""
+
+from sync.server import db as store
+from sync.server.app import create_app
+from sync.server.db.catalog import LARGE_IMPORT
+
+
+def analysed(db, table: str) -> set[str]:
+    """The indexes of `table` the planner has statistics for."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None:
+        return set()
+    return {row[0] for row in db.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = ?", [table])}
+
+
+def indexes(db, table: str) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                                         [table])}
+
+
+def test_a_store_started_over_a_log_it_never_analysed_has_statistics_for_every_index_of_the_log(tmp_path):
+    path = tmp_path / "central.db"
+    db = store.open_db(path)
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO log (kiosk_id, seq, kind, at, corrected_at, patron_id, class_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(f"cabinet-{n % 12}", n, ("checkout", "return", "renew")[n % 3], f"2026-01-01T00:{n % 60:02d}:00",
+              f"2026-01-01T00:{n % 60:02d}:00", f"S{n % 400}", f"{1 + n % 6}{'ABCDEF'[n % 4]}") for n in range(3000)])
+    assert analysed(db, "log") == set()
+    create_app(str(path))
+    assert indexes(db, "log") and indexes(db, "log") <= analysed(db, "log")
+
+
+def test_a_large_import_refreshes_the_statistics_and_a_small_one_leaves_them(tmp_path):
+    db = store.open_db(tmp_path / "central.db")
+    store.import_csv(db, "patrons", "id,name,type,class,card_uid,status,expires\nS1,Mia,student,3B,,,\n"
+                     "S2,Leo,student,3B,,,\n", "two.csv")
+    assert analysed(db, "patrons") == set()
+    rows = "".join(f"B{n:04d},Book {n},,,04{n:012X},,library,\n" for n in range(LARGE_IMPORT))
+    store.import_csv(db, "items", "id,title,author,call_number,tag_uid,barcode,home,status\n" + rows, "shelf.csv")
+    assert {"items_tag_uid", "items_rev"} <= analysed(db, "items")
