@@ -13,6 +13,7 @@ answered 503 so that the kiosk sends the batch again.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import datetime
 from typing import Annotated, Any, Optional
@@ -30,6 +31,7 @@ log = logging.getLogger("kiosk-central")
 ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 TEXT = Annotated[str, Field(max_length=200)]
 MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
+DB_VARIABLE = "KIOSK_CENTRAL_DB"  # the store of `kiosk-central serve --workers N`, for each worker process
 
 
 def plausible(value: datetime) -> datetime:
@@ -192,6 +194,11 @@ def create_app(db_path: str) -> FastAPI:
     app.include_router(pages.router(get_db, write_lock))
     _answers_to_errors(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application over the store named in `DB_VARIABLE` (a worker of `kiosk-central serve --workers`)."""
+    return create_app(os.environ[DB_VARIABLE])
 
 
 def _answers_to_errors(app: FastAPI) -> None:

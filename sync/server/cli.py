@@ -8,6 +8,7 @@ a non-zero exit status.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import NoReturn
 import unicodedata
@@ -60,19 +61,28 @@ def main():
               help="Serve HTTPS with this certificate (PEM, with its chain).")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The certificate's private key (PEM).")
-def serve(db_path, host, port, ssl_certfile, ssl_keyfile):
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes answering requests (PostgreSQL only: a SQLite store has one writer).")
+def serve(db_path, host, port, ssl_certfile, ssl_keyfile, workers):
     """Run the central store's web service."""
     import uvicorn
 
-    from sync.server.app import create_app
+    from sync.server.app import DB_VARIABLE, create_app
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
-    app = create_app(db_path)
+    if workers > 1 and not store.is_postgres(db_path):
+        fail("--workers: a SQLite store is written by one process; several need a PostgreSQL store")
     # Access logs would show request lines only; tokens travel in headers and
     # are never logged.
-    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                log_level="info", access_log=True)
+    options = dict(host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
+                   access_log=True)
+    if workers == 1:
+        uvicorn.run(create_app(db_path), **options)
+        return
+    # Each worker process builds its own application from the URL (uvicorn imports the factory by name).
+    os.environ[DB_VARIABLE] = db_path
+    uvicorn.run("sync.server.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 @main.command(name="add-kiosk")
