@@ -23,7 +23,8 @@ from sync.server.db.kiosks import add_kiosk, kiosk_for_token, kiosks, token_hash
 from sync.server.db.move import move_school
 from sync.server.db.privacy import forget_returned
 from sync.server.db.pull import changes
-from sync.server.db.push import push, remerge_item
+from sync.server.db.push import push
+from sync.server.db.remerge import remerge_item
 from sync.server.db.reports import (
     LOG_FILTERS, browse_log, current_loans, flagged, log_records, reading_statistics, resolve_flag, term_start,
     unknown_tags,

@@ -97,7 +97,7 @@ class SqliteStore(sqlite_utils.Database):
     def executemany(self, sql: str, rows: Iterable) -> None:
         self.conn.executemany(sql, rows)
 
-    def lock(self, key: str) -> None:
+    def lock(self, keys: Iterable[str]) -> None:
         """Nothing to take: SQLite lets one writer at a time through."""
 
     def use_schema(self, name: str) -> None:
@@ -135,8 +135,10 @@ class PostgresStore:
         return self.conn.execute(self.sql.translate(sql), list(params or []))
 
     def executemany(self, sql: str, rows: Iterable) -> None:
-        with self.conn.cursor() as cursor:
-            cursor.executemany(self.sql.translate(sql), [list(r) for r in rows])
+        rows = [list(r) for r in rows]
+        if rows:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self.sql.translate(sql), rows)
 
     def executescript(self, script: str) -> None:
         self.conn.execute(self.sql.script(script))
@@ -166,9 +168,16 @@ class PostgresStore:
         except (errors.DeadlockDetected, errors.SerializationFailure, errors.LockNotAvailable) as exc:
             raise Busy(f"{shown(self.url)}: {str(exc).splitlines()[0]}") from exc
 
-    def lock(self, key: str) -> None:
-        """Hold `key` until the transaction ends: another transaction locking it waits (an advisory lock)."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    def lock(self, keys: Iterable[str]) -> None:
+        """Hold each of `keys` until the transaction ends (advisory locks): another transaction locking one waits.
+
+        They are taken in one order, byte by byte, so that two transactions
+        never each hold a key the other waits for.
+        """
+        keys = sorted(set(keys))
+        if keys:
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM"
+                              ' unnest(%s::text[]) AS u(k) ORDER BY k COLLATE "C") AS ordered', [keys]).fetchall()
 
     def use_schema(self, name: str) -> None:
         """Work in schema `name` from now on: unqualified tables are its own and no other's (the search path)."""
@@ -226,7 +235,14 @@ class PostgresTable:
         self.insert_all([row])
 
     def insert_all(self, rows: Iterable[dict]) -> None:
-        self._write(list(rows), "")
+        """Insert `rows` (dicts with the same keys) in one COPY."""
+        rows = list(rows)
+        if rows:
+            columns = list(rows[0])
+            with self.db.conn.cursor() as cursor:
+                with cursor.copy(f"COPY {self.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
 
     def upsert_all(self, rows: Iterable[dict], pk: str | Iterable[str]) -> None:
         """Insert `rows`, or update the columns they carry where the key `pk` is already held."""
@@ -244,8 +260,6 @@ class PostgresTable:
         return self.db.conn.execute(f"SELECT COUNT(*) FROM {self.name}").fetchone()[0]
 
     def _write(self, rows: list[dict], conflict: str) -> None:
-        if not rows:
-            return
         columns = list(rows[0])
         sql = (f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
                + conflict)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Iterable, Optional
 
 from sync.server.db.audit import audit
-from sync.server.db.push import remerge_item
+from sync.server.db.remerge import remerge_item
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
 
 
