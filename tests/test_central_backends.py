@@ -12,8 +12,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sync.server import db as store
+from tests.postgres import Cluster
 from tests.servers import CentralServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +79,48 @@ def test_kiosks_merging_the_same_books_at_once_end_as_one_merge_of_everything(st
         with db.atomic():
             store.remerge_item(db, item_id)
     assert merged_state(db) == concurrent
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+def test_a_restarted_postgresql_server_costs_one_answer_and_the_kiosk_sends_again():
+    with Cluster(durable=True) as cluster:  # a batch answered 200 survives the crash
+        url = cluster.new_database()
+        token = store.add_kiosk(store.open_db(url), "door")
+        batches = loan_batches("door", 1, batches=3)
+        with CentralServer(url) as server, httpx.Client(timeout=30) as client:
+            def push(batch):
+                body = {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
+                        "records": batch}
+                return client.post(f"{server.url}/api/v1/kiosks/door/records", json=body,
+                                   headers={"Authorization": f"Bearer {token}"})
+
+            assert push(batches[0]).status_code == 200
+            cluster.restart()
+            answer = push(batches[1])
+            assert answer.status_code in (200, 503)
+            if answer.status_code == 503:
+                assert answer.headers["retry-after"] == "1"
+                answer = push(batches[1])
+            assert answer.status_code == 200 and push(batches[2]).json()["acked_seq"] == 45
+        assert store.open_db(url).execute("SELECT COUNT(*), COUNT(DISTINCT seq) FROM log").fetchone() == (45, 45)
+
+
+def test_a_batch_that_cannot_begin_in_time_on_sqlite_is_refused_at_once_and_stored_when_sent_again(tmp_path):
+    path = tmp_path / "central.db"
+    token = store.add_kiosk(store.open_db(path), "door")
+    body = {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
+            "records": loan_batches("door", 1, batches=1)[0]}
+    with CentralServer(path) as server, httpx.Client(timeout=30) as client:
+        def push():
+            return client.post(f"{server.url}/api/v1/kiosks/door/records", json=body,
+                               headers={"Authorization": f"Bearer {token}"})
+
+        with server.app.state.write_lock:  # another batch (or a librarian's import) is being written
+            refused = push()
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert store.open_db(path).execute("SELECT COUNT(*) FROM log").fetchone()[0] == 0
+        assert push().json()["stored"] == 15
 
 
 def test_a_sqlite_store_needs_no_postgresql_library(tmp_path):

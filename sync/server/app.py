@@ -132,11 +132,16 @@ def create_app(db_path: str) -> FastAPI:
     app.state.db_path = db_path
     app.state.write_lock = write_lock
 
+    lost = [0]  # how often the PostgreSQL server was found gone: every thread connects again after that
+
     def get_db(school: Optional[int] = None):
         """This thread's connection, working in `school` (by default the store's only one)."""
         db = getattr(local, "db", None)
-        if db is None:
+        if db is None or db.broken or local.lost != lost[0]:
+            if db is not None:
+                db.close()
             db = local.db = store.connect(db_path)
+            local.lost = lost[0]
         store.use_school(db, school if school is not None else store.school_id(db))
         return db
 
@@ -193,6 +198,16 @@ def create_app(db_path: str) -> FastAPI:
 
     app.include_router(pages.router(get_db, write_lock))
     _answers_to_errors(app)
+    if store.is_postgres(db_path):
+        import psycopg
+
+        async def server_gone(request, exc):
+            # The server went away (restarted, failed over): this request is
+            # lost, the next ones connect again (get_db), the kiosk sends again.
+            lost[0] += 1
+            return await app.exception_handlers[store.Busy](request, exc)
+
+        app.add_exception_handler(psycopg.OperationalError, server_gone)
     return app
 
 

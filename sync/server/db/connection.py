@@ -57,10 +57,31 @@ def shown(url: str | Path) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
+class WriteLock:
+    """One writer at a time, who waits for the lock `patience` seconds at most and then gives up with `Busy`.
+
+    A kiosk waits 10 s for an answer (its [central] timeout): a batch that
+    could not even begin by then would be stored after its kiosk stopped
+    listening and sent again, work done twice while the queue grows. Refused
+    at once (503), the kiosk sends it again after its backoff instead.
+    """
+
+    def __init__(self, patience: float = 5.0):
+        self.patience = patience
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=self.patience):
+            raise Busy(f"other batches kept the store busy for {self.patience:g} s")
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+
 def write_lock(url: str | Path):
-    """What a process holds while it writes: one lock on SQLite (one writer at a time anyway, and none left
+    """What a process holds while it writes: a `WriteLock` on SQLite (one writer at a time anyway, and none left
     waiting on the busy handler), nothing on PostgreSQL, whose row and item locks keep writers apart."""
-    return nullcontext() if is_postgres(url) else threading.Lock()
+    return nullcontext() if is_postgres(url) else WriteLock()
 
 
 def connect(url: str | Path, busy_ms: int = 10000):
@@ -107,6 +128,12 @@ class SqliteStore(sqlite_utils.Database):
         """Insert many rows of `columns` as they are (a move between stores)."""
         self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                               rows)
+
+    @property
+    def broken(self) -> bool:
+        """A SQLite file does not go away under its connection."""
+        return False
+
 
 class PostgresStore:
     """A PostgreSQL database through psycopg 3, offering the surface of `SqliteStore`."""
@@ -178,6 +205,11 @@ class PostgresStore:
         if keys:
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM"
                               ' unnest(%s::text[]) AS u(k) ORDER BY k COLLATE "C") AS ordered', [keys]).fetchall()
+
+    @property
+    def broken(self) -> bool:
+        """Whether the server closed this connection (restarted, say): a new one is needed."""
+        return self.conn.broken or self.conn.closed
 
     def use_schema(self, name: str) -> None:
         """Work in schema `name` from now on: unqualified tables are its own and no other's (the search path)."""
