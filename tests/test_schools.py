@@ -108,6 +108,15 @@ def test_a_librarian_sees_only_her_school_and_the_district_account_sees_all(dist
 
 @pytest.mark.pg
 @pytest.mark.slow
+def test_every_page_of_a_district_store_needs_a_login(district):
+    for path in ("/", "/log", "/loans", "/rules", "/stats", "/patrons", "/unknown-tags", "/flagged", "/import",
+                 "/district", "/export/log.csv"):
+        response = httpx.get(district.url + path)
+        assert (response.status_code, response.headers.get("location")) == (303, "/login"), path
+
+
+@pytest.mark.pg
+@pytest.mark.slow
 def test_the_district_statistics_count_each_school_and_the_books_across_them(district):
     def facts():
         found = store.district_statistics(store.connect(district.db_url), store.term_start(date.today()))

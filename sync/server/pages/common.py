@@ -49,8 +49,11 @@ class Pages:
         self.school: ContextVar[Optional[int]] = ContextVar("school", default=None)
 
     def get_db(self):
-        """The connection, in the school of this request's librarian."""
-        return self.school_db(self.school.get())
+        """The connection, in the school of this request's librarian (`librarian` comes first: no school before)."""
+        school = self.school.get()
+        if school is None:
+            raise LoginNeeded()
+        return self.school_db(school)
 
     def district_db(self):
         """The connection, for what is the district's: the list of schools, which school an account is in."""

@@ -19,8 +19,9 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.get("/rules", response_class=HTMLResponse)
     def rules_form(request: Request, saved: int = 0):
+        who = librarian(request)
         table = policy_to_table(store.get_rules(get_db()))
-        return page(request, "rules.html", librarian(request), rules=table, problems=None, saved=saved)
+        return page(request, "rules.html", who, rules=table, problems=None, saved=saved)
 
     @pages.post("/rules", response_class=HTMLResponse)
     async def rules_save(request: Request):
