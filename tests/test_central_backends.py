@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -121,6 +122,20 @@ def test_a_batch_that_cannot_begin_in_time_on_sqlite_is_refused_at_once_and_stor
         assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
         assert store.open_db(path).execute("SELECT COUNT(*) FROM log").fetchone()[0] == 0
         assert push().json()["stored"] == 15
+
+
+def test_a_request_that_waited_longer_than_its_kiosk_waits_is_answered_busy_without_being_worked_on():
+    from starlette.requests import Request
+
+    from sync.server.app import PATIENCE, still_awaited
+
+    def request(waited):
+        return Request({"type": "http", "method": "POST", "path": "/", "headers": [],
+                        "arrived": time.monotonic() - waited})
+
+    still_awaited(request(PATIENCE / 2))
+    with pytest.raises(store.Busy):
+        still_awaited(request(PATIENCE + 1))
 
 
 def test_a_sqlite_store_needs_no_postgresql_library(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import datetime
 from typing import Annotated, Any, Optional
 
@@ -32,6 +33,29 @@ ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]
 TEXT = Annotated[str, Field(max_length=200)]
 MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
 DB_VARIABLE = "KIOSK_CENTRAL_DB"  # the store of `kiosk-central serve --workers N`, for each worker process
+# A kiosk waits 10 s for an answer (its [central] timeout). A request that
+# waited half of that for a worker thread is answered 503 at once instead of
+# being worked on for a kiosk that may have given up: under more kiosks than
+# the store can answer, its work stays the work someone waits for.
+PATIENCE = 5.0
+
+
+class Arrival:
+    """ASGI middleware: the moment a request arrived, in its scope, so that a worker thread knows how long it waited."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        scope["arrived"] = time.monotonic()
+        await self.app(scope, receive, send)
+
+
+def still_awaited(request: Request) -> None:
+    """`Busy` (503) for a kiosk's request that waited longer than `PATIENCE` to be worked on."""
+    waited = time.monotonic() - request.scope.get("arrived", time.monotonic())
+    if waited > PATIENCE:
+        raise store.Busy(f"the request waited {waited:.1f} s for a worker")
 
 
 def plausible(value: datetime) -> datetime:
@@ -131,6 +155,7 @@ def create_app(db_path: str) -> FastAPI:
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
+    app.add_middleware(Arrival)
 
     lost = [0]  # how often the PostgreSQL server was found gone: every thread connects again after that
 
@@ -151,6 +176,7 @@ def create_app(db_path: str) -> FastAPI:
     # each takes its own thread's connection with get_db(), never via Depends.
     def kiosk_from_token(request: Request) -> tuple[int, str]:
         """The school and id of the kiosk whose token the request carries."""
+        still_awaited(request)
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         found = None
@@ -169,9 +195,10 @@ def create_app(db_path: str) -> FastAPI:
     @app.post(records_path("{kiosk_id}"), response_model=PushOut,
               responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
                          409: {"description": "a sequence number already held with other content"}})
-    def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)],
+    def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)], request: Request,
              caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
         """Store a batch of this kiosk's records exactly once and merge them."""
+        still_awaited(request)
         school, caller_id = caller
         if caller_id != kiosk_id:
             raise HTTPException(403, f"this token belongs to kiosk {caller_id}, not {kiosk_id}")
@@ -184,10 +211,11 @@ def create_app(db_path: str) -> FastAPI:
 
     @app.get(CHANGES_PATH, response_model=ChangesOut,
              responses={401: {"description": "no or wrong token"}})
-    def changes(since: Annotated[str, Query(max_length=20)] = "0",
+    def changes(request: Request, since: Annotated[str, Query(max_length=20)] = "0",
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
                 caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
         """Patrons, items, loans and rules changed after the cursor `since`."""
+        still_awaited(request)
         if not (since.isascii() and since.isdigit()):
             raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
         answer = store.changes(get_db(caller[0]), int(since), limit)
