@@ -138,6 +138,49 @@ def test_a_request_that_waited_longer_than_its_kiosk_waits_is_answered_busy_with
         still_awaited(request(PATIENCE + 1))
 
 
+def test_past_the_requests_in_hand_a_kiosk_is_answered_busy_before_its_records_are_read():
+    import asyncio
+
+    from sync.server.app import Admission
+
+    async def scenario():
+        release, parsed = asyncio.Event(), []
+
+        async def store_app(scope, receive, send):  # a push being worked on until `release`
+            parsed.append(scope["path"])
+            await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        async def call(middleware, path):
+            sent = []
+            chunks = iter([{"type": "http.request", "body": b"x" * 10, "more_body": True},
+                           {"type": "http.request", "body": b"", "more_body": False}])
+
+            async def receive():
+                return next(chunks)
+
+            async def send(message):
+                sent.append(message)
+
+            await middleware({"type": "http", "path": path, "headers": []}, receive, send)
+            return sent[0]["status"], dict(sent[0]["headers"])
+
+        middleware = Admission(store_app, limit=1)
+        first = asyncio.create_task(call(middleware, "/api/v1/kiosks/door/records"))
+        await asyncio.sleep(0)
+        second = await call(middleware, "/api/v1/kiosks/cab/records")
+        health = asyncio.create_task(call(middleware, "/api/v1/health"))  # not a kiosk's request: not counted
+        await asyncio.sleep(0)
+        release.set()
+        return (await first)[0], second, (await health)[0], parsed
+
+    first, second, health, parsed = asyncio.run(scenario())
+    assert first == 200 and health == 200 and second == (503, {b"content-type": b"application/json",
+                                                             b"retry-after": b"1"})
+    assert parsed == ["/api/v1/kiosks/door/records", "/api/v1/health"]  # the second push never reached the store
+
+
 def test_a_sqlite_store_needs_no_postgresql_library(tmp_path):
     blocked = [sys.executable, str(ROOT / "tests" / "without.py"), "psycopg", "-m", "sync.server.cli"]
     made = subprocess.run([*blocked, "add-kiosk", "door", "--db", str(tmp_path / "central.db")], cwd=ROOT,

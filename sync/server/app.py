@@ -12,6 +12,7 @@ answered 503 so that the kiosk sends the batch again.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -24,7 +25,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kiosk.domain.records import RecordKind
-from sync.protocol import CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, records_path
+from sync.protocol import API, CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, records_path
 from sync.server import db as store
 
 log = logging.getLogger("kiosk-central")
@@ -33,22 +34,39 @@ ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]
 TEXT = Annotated[str, Field(max_length=200)]
 MAX_MONOTONIC = 1e10  # seconds since boot: three centuries
 DB_VARIABLE = "KIOSK_CENTRAL_DB"  # the store of `kiosk-central serve --workers N`, for each worker process
-# A kiosk waits 10 s for an answer (its [central] timeout). A request that
-# waited half of that for a worker thread is answered 503 at once instead of
-# being worked on for a kiosk that may have given up: under more kiosks than
-# the store can answer, its work stays the work someone waits for.
+# A kiosk waits 10 s for an answer (its [central] timeout). Under more
+# kiosks than the store can answer, it answers 503 at once rather than work
+# on requests their kiosks may have given up on: past IN_HAND requests of the
+# kiosks in hand (a push's records are read and checked before any worker
+# thread takes it), and for a request that waited PATIENCE seconds for a
+# worker. The kiosk sends it again after its backoff.
+IN_HAND = 16
 PATIENCE = 5.0
+BUSY = {"detail": "the store is busy: send it again"}
 
 
-class Arrival:
-    """ASGI middleware: the moment a request arrived, in its scope, so that a worker thread knows how long it waited."""
+class Admission:
+    """ASGI middleware for the kiosks' requests: at most `IN_HAND` at once, each stamped with when it arrived."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, limit: int = IN_HAND):
+        self.app, self.limit, self.in_hand = app, limit, 0
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith((f"{API}/kiosks/", CHANGES_PATH)):
+            return await self.app(scope, receive, send)
         scope["arrived"] = time.monotonic()
-        await self.app(scope, receive, send)
+        if self.in_hand >= self.limit:
+            while (await receive()).get("more_body"):
+                pass  # the body is read, not parsed: the connection stays usable
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1")]})
+            await send({"type": "http.response.body", "body": json.dumps(BUSY).encode()})
+            return
+        self.in_hand += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_hand -= 1
 
 
 def still_awaited(request: Request) -> None:
@@ -155,7 +173,7 @@ def create_app(db_path: str) -> FastAPI:
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
-    app.add_middleware(Arrival)
+    app.add_middleware(Admission)
 
     lost = [0]  # how often the PostgreSQL server was found gone: every thread connects again after that
 
@@ -257,8 +275,7 @@ def _answers_to_errors(app: FastAPI) -> None:
         # PostgreSQL broke a deadlock, or SQLite stayed locked: nothing of the
         # transaction was kept, and the kiosk sends the batch again.
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-        return JSONResponse(status_code=503, content={"detail": "the store is busy: send it again"},
-                            headers={"Retry-After": "1"})
+        return JSONResponse(status_code=503, content=BUSY, headers={"Retry-After": "1"})
 
     @app.exception_handler(LoginNeeded)
     async def login_needed(request, exc):  # noqa: ARG001
