@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 # Every bench `make bench` runs, in this order (tests/test_bench_smoke.py
 # checks that no script in bench/ is left out).
 BENCHES = ("tap_latency.py", "sync_push.py", "sync_pull.py", "sync_many.py", "pages_log.py", "reader_idle.py",
-           "screen_bench.py", "idle_cpu.py")
+           "screen_bench.py", "idle_cpu.py", "district.py")
 HELPERS = ("report.py", "sync_common.py", "workload.py", "fleet.py")
 LIMITS = {"at_most": "<=", "at_least": ">=", "ratio_at_most": "ratio <=", "ratio_at_least": "ratio >="}
 

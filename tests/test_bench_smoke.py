@@ -27,6 +27,7 @@ TINY = {
     "reader_idle.py": ["--seconds", "0.3", "--taps", "2"],
     "screen_bench.py": ["--repeat", "1", "--seconds", "0.3"],
     "idle_cpu.py": ["0.5"],
+    "district.py": ["--kiosks", "3", "--records", "40", "--log-records", "3000", "--repeat", "2"],
 }
 
 
