@@ -25,13 +25,19 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/report.py
 
-# After changing a text marked N_() in kiosk/: add the new msgids to kiosk.po,
+# After changing a text marked N_() in kiosk/ (or in sync/server, or _() in its
+# templates): add the new msgids to kiosk.po (pages.po),
 # translate them, and compile (tests/test_i18n.py checks all three).
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o kiosk/locale/kiosk.pot kiosk
 	$(VENV)/bin/pybabel update -i kiosk/locale/kiosk.pot -d kiosk/locale -D kiosk -l zh_CN --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d kiosk/locale -D kiosk -l zh_CN
 	rm kiosk/locale/kiosk.pot
+	# The librarian's pages: their own domain, `pages` (sync/server/i18n.py).
+	$(VENV)/bin/pybabel extract -F sync/server/babel.cfg -k N_ -k _ -k ngettext:1,2 --no-default-keywords -o sync/server/locale/pages.pot .
+	$(VENV)/bin/pybabel update -i sync/server/locale/pages.pot -d sync/server/locale -D pages -l zh_CN --no-fuzzy-matching -w 120
+	$(VENV)/bin/pybabel compile -d sync/server/locale -D pages -l zh_CN
+	rm sync/server/locale/pages.pot
 
 clean:
 	rm -rf $(VENV) build *.egg-info

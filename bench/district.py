@@ -92,6 +92,8 @@ def fill(db, records: int) -> None:
     db.execute("INSERT INTO items (id, title, status, rev) SELECT 'B' || lpad(i::text, 5, '0'), 'Book ' || i,"
                f" 'available', 0 FROM generate_series(0, {pages_log.ITEMS - 1}) i")
     central_db.set_librarian(db, "bench", hash_password(pages_log.PASSWORD))
+    for kiosk_id in pages_log.KIOSKS:  # the log page's kiosk filter names kiosks the store knows
+        central_db.add_kiosk(db, kiosk_id)
     kinds = [kind for kind, weight in pages_log.KINDS.items() for _ in range(weight)]
     kiosks = "ARRAY[" + ", ".join(f"'{k}'" for k in pages_log.KIOSKS) + "]"
     step = 365 * 86400 / records
@@ -134,7 +136,7 @@ def main() -> None:
         started = time.perf_counter()
         url = cluster.new_database()
         (folder / "log").mkdir()
-        fill(central_db.open_db(url), args.log_records)
+        fill(central_db.init_db(url), args.log_records)
         with central_store(folder / "log", [], location=url, options=workers) as central:
             print(f"{args.log_records:,} log records written into PostgreSQL and the store started in"
                   f" {time.perf_counter() - started:.0f} s (it runs ANALYZE when it starts; autovacuum after)")

@@ -56,7 +56,8 @@ def frame_times(font: str, repeat: int) -> None:
         print(f"frame time at {size[0]}x{size[1]} (baseline: one fill and blit, {baseline * 1000:.3f} ms)")
         screen = Screen(surface, translator, font_path=font)
         slowest = ("", 0.0)
-        for name, _, view, now in views:
+        for scene, view, now in views:
+            name = scene.name
             samples = []
             for _ in range(repeat):
                 screen.dirty = True

@@ -122,7 +122,7 @@ def central_store(folder: Path, kiosk_ids: list[str], prepare=None, location: st
     """`kiosk-central serve [options]` on a free loopback port with these kiosks, over a new store in `folder`
     (or at `location`, a PostgreSQL URL say)."""
     location = location or str(folder / "central.db")
-    db = central_db.open_db(location)
+    db = central_db.init_db(location)
     tokens = {kiosk_id: central_db.add_kiosk(db, kiosk_id) for kiosk_id in kiosk_ids}
     if prepare is not None:
         prepare(db)
@@ -158,7 +158,9 @@ def kiosk_files(folder: Path, kiosk_id: str, url: str, token: str) -> tuple[Path
     """A kiosk's database path and its config: only its id, the store's URL and its token; defaults otherwise."""
     config = folder / f"{kiosk_id}.toml"
     config.write_text(f'[kiosk]\nid = "{kiosk_id}"\n\n[central]\nurl = "{url}"\ntoken = "{token}"\n')
-    return folder / f"{kiosk_id}.db", config
+    db_path = folder / f"{kiosk_id}.db"
+    store.init_db(db_path, kiosk_id).conn.close()  # `kiosk init`, as on a Pi before its first sync
+    return db_path, config
 
 
 def sync_once(db_path: Path, config: Path) -> subprocess.Popen:

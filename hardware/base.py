@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Callable, Optional
 
 LIGHT_PATTERNS = ("ok", "error", "fault", "off")
-SOUNDS = ("ok", "error")
+SOUNDS = ("ok", "error", "librarian")  # done, refused, see the librarian
 
 
 class Device(ABC):

@@ -57,7 +57,7 @@ class GpioLights(Lights):
 
 
 class GpioSounder(Sounder):
-    """An active buzzer: ok = one short beep, error = two. Never blocks."""
+    """An active buzzer: ok = one short beep, error = two, librarian = one long beep. Never blocks."""
 
     def __init__(self, pin: int, beep_seconds: float = BEEP_SECONDS, pin_factory=None):
         self.beep_seconds = beep_seconds
@@ -67,6 +67,10 @@ class GpioSounder(Sounder):
         """Start the sound in gpiozero's background thread and return."""
         if name not in SOUNDS:
             raise ValueError(f"unknown sound {name!r}")
+        if name == "librarian":
+            # "See the librarian" must not sound like "not now": one long tone.
+            self.buzzer.beep(on_time=6 * self.beep_seconds, off_time=self.beep_seconds, n=1)
+            return
         beeps = 1 if name == "ok" else 2
         self.buzzer.beep(on_time=self.beep_seconds, off_time=self.beep_seconds, n=beeps)
 

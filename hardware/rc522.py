@@ -184,6 +184,9 @@ class RC522Reader(Reader):
             log.warning("%s; initialising the reader again", exc)
             self._bring_up()
         self._poll()
+        # A whole poll went through: the reader answers, whatever said otherwise meanwhile (the
+        # watchdog reports a transfer that hangs; when it comes back, no re-opening may follow).
+        self._set_ok()
 
     def _arm(self) -> None:
         self._chip.spi.deadline = time.monotonic() + self.poll_limit

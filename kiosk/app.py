@@ -5,33 +5,40 @@ kiosk): it resolves raw input against the local store, calls
 `machine.step`, commits the step's records in one transaction, and only then
 lights, sounds, unlocks and shows. Each event's outcome comes back as the
 dict that `kiosk simulate` prints.
+
+When the records cannot be committed (the disk full or failing, the file
+read-only, a page damaged, a lock held too long), nothing of the step is
+shown as done: the student is told the book is not borrowed, and the kiosk
+is out of order (`kiosk.outoforder`) until a retry succeeds.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime
 from typing import Any, Callable
 
 from kiosk import store
+from kiosk.clock import UntrustedSpell
 from kiosk.config import Config
+from kiosk.core.durable import describe
+from kiosk.domain import find
 from kiosk.domain.errors import BadUid
 from kiosk.domain.events import (
-    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, Show, Sound, StatusUpdate,
-    SyncNow, Tap, Tick, Unlock,
+    Door, ExitKiosk, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, ShowcaseUpdate, Show, Sound,
+    StatusUpdate, SyncNow, Tap, Tick, Type, Unlock,
 )
 from kiosk.domain.machine import MachineConfig, initial_state, step
 from kiosk.domain.model import normalize_uid
 from kiosk.domain.view import Message, N_, View
+from kiosk.i18n import render, translator
+from kiosk.outoforder import Behind, OutOfOrder
+from kiosk.store import reading, showcase
 
 log = logging.getLogger("kiosk")
 
 STATUS_EVERY = 5.0  # seconds between refreshes of the pending count and sync mark
-
-
-def english(language: str) -> Callable[[str], str]:
-    """The default translator: the templates are English already."""
-    return lambda text: text
 
 
 class Kiosk:
@@ -40,93 +47,193 @@ class Kiosk:
     Outputs are injected: `lights`, `sounder`, `lock` follow the contracts of
     `hardware.base`; `screen` has `show(view)`; `translate(language)` gives a
     function from template to text; `on_sync` and `on_exit` are called for
-    the staff screen's "sync now" and "exit for maintenance".
+    the staff screen's "sync now" and "exit for maintenance". `reopen` gives
+    a fresh connection when the kiosk retries after a storage fault (a file
+    opened read-only stays so); `on_storage` hears of a fault (its text) and
+    of the recovery (None). With `fault` (and `db` None) the kiosk starts out
+    of order: its database could not be opened, and `reopen` is retried.
     """
 
     def __init__(self, db, config: Config, clock, *, lights=None, sounder=None, lock=None, screen=None,
-                 translate: Callable[[str], Callable[[str], str]] = english,
-                 on_sync: Callable[[], None] | None = None, on_exit: Callable[[], None] | None = None):
+                 translate: Callable[[str], Callable[[str], str]] = translator,
+                 on_sync: Callable[[], None] | None = None, on_exit: Callable[[], None] | None = None,
+                 reopen: Callable[[], Any] | None = None, on_storage: Callable[[str | None], None] | None = None,
+                 fault: str | None = None):
         self.db = db
         self.config = config
         self.clock = clock
-        self.kiosk_id = store.get_meta(db, "kiosk_id") or config.kiosk.id
-        if store.get_meta(db, "kiosk_id") is None:
-            store.set_meta(db, kiosk_id=self.kiosk_id)
+        self.spell = UntrustedSpell()
+        self.out_of_order = OutOfOrder(self, reopen, on_storage)
         self.lights, self.sounder, self.lock, self.screen = lights, sounder, lock, screen
         self.translate = translate
         self.on_sync, self.on_exit = on_sync, on_exit
-        self._rules = store.rules_text(db)
-        self.machine = MachineConfig.from_config(config, policy=store.load_policy(db, config.policy))
-        now = clock.now()
+        self.kiosk_id = config.kiosk.id
+        self._pulled: tuple = (None, None)
+        self.machine = MachineConfig.from_config(config)
+        if fault is None:
+            try:
+                self.adopt()
+            except sqlite3.Error as exc:
+                fault = describe(exc)
+        now = self.now()
         self.state = initial_state(self.machine, now)
         self._status_at: datetime | None = None
-        self.refresh_status(now)
+        self._slides_stale = True
+        if fault is not None:
+            self.out_of_order.begin(fault, now, None, None)
+        else:
+            self.out_of_order.guard(now, None, lambda: self.refresh_status(now), quiet=True)
         if self.screen is not None:
-            self.screen.show(self.state.view)
+            self.screen.show(self.view)
+
+    def adopt(self) -> None:
+        """Take the kiosk's identity, rules and catalog names from its database (at the start, and when it
+        comes back after a storage fault)."""
+        held = store.get_meta(self.db, "kiosk_id")
+        self.kiosk_id = held or self.config.kiosk.id
+        if held is None:
+            store.set_meta(self.db, kiosk_id=self.kiosk_id)
+        self._pulled = self._pulled_version()
+        self.machine = self._machine_config()
 
     @property
     def view(self) -> View:
-        return self.state.view
+        return self.out_of_order.view or self.state.view
+
+    @property
+    def fault(self) -> str | None:
+        """What keeps the kiosk out of order (a storage fault), or None."""
+        return self.out_of_order.fault
+
+    def now(self) -> datetime:
+        """The kiosk's time: the clock's, or while it cannot be trusted, run on from the floor (`UntrustedSpell`)."""
+        def floor() -> str | None:
+            try:
+                return store.last_trusted_at(self.db) if self.db is not None else None
+            except sqlite3.Error:
+                return None  # the store is failing: the out-of-order screen will say so
+
+        return self.spell.time(self.clock.now(), self.clock.monotonic(), bool(self.clock.trusted), floor)
 
     # ------------------------------------------------------------ input
 
     def tap(self, raw_uid: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
         """A tag read: looked up, then handled. A malformed read is never guessed."""
-        now = now or self.clock.now()
+        now = now or self.now()
         try:
             uid = normalize_uid(raw_uid)
         except BadUid as exc:
             log.warning("tag read rejected: %s", exc)
             return self._plain(input_line or f"tap {raw_uid}", "ignored", "bad_read",
                                Message(N_("Please tap again")))
+        return self.out_of_order.guard(now, input_line or f"tap {uid}", lambda: self._tap(uid, now, input_line))
+
+    def _tap(self, uid: str, now: datetime, input_line: str | None) -> dict | None:
         patron = store.patron_by_uid(self.db, uid)
         if patron is not None:
-            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id))
+            progress = reading.progress(self.db, self.kiosk_id, patron, self.machine.policy, now,
+                                        cabinet=self.machine.role == "cabinet")
+            event = Tap(uid, found=patron, loans=store.loans_of(self.db, patron.id), progress=progress)
         else:
             item = store.item_by_uid(self.db, uid)
-            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None)
+            event = Tap(uid, found=item, loan=store.loan_of(self.db, item.id) if item else None,
+                        also=self._also(item))
         return self.handle(event, now, input_line or f"tap {uid}")
+
+    def _also(self, item) -> tuple:
+        """What readers of `item` also read, here: only worth looking up for a checkout in a session."""
+        if item is None or self.state.mode != "session":
+            return ()
+        return reading.recommended(self.db, item.id, self.machine.home)
 
     def scan(self, barcode: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
         """A barcode from the scanner: only ever an item."""
-        now = now or self.clock.now()
+        now = now or self.now()
         barcode = barcode.strip()
         if not barcode or len(barcode) > 64 or not barcode.isprintable():
             return self._plain(input_line or f"scan {barcode}", "ignored", "bad_read",
                                Message(N_("Please scan again")))
-        item = store.item_by_barcode(self.db, barcode)
-        event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None)
-        return self.handle(event, now, input_line or f"scan {barcode}")
+
+        def scanned():
+            item = store.item_by_barcode(self.db, barcode)
+            event = Scan(barcode, found=item, loan=store.loan_of(self.db, item.id) if item else None,
+                         also=self._also(item))
+            return self.handle(event, now, input_line or f"scan {barcode}")
+
+        return self.out_of_order.guard(now, input_line or f"scan {barcode}", scanned)
 
     def press(self, button: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
-        return self.handle(Press(button), now or self.clock.now(), input_line or f"press {button}")
+        return self._event(lambda: Press(button), now, input_line or f"press {button}")
+
+    def type(self, text: str, now: datetime | None = None, input_line: str | None = None) -> dict | None:
+        """Keys typed into Find a book (`find.BACKSPACE` takes one away): the search runs on the local catalog."""
+        def typed():
+            query = find.next_query(self.state.query, text)
+            found = showcase.search(self.db, query, self.machine.homes) if self.state.mode == "find" else ()
+            return Type(text, query, found)
+
+        return self._event(typed, now, input_line or f"type {text}")
 
     def reader_fault(self, detail: str = "", now=None, input_line=None) -> dict | None:
-        return self.handle(ReaderFault(detail), now or self.clock.now(), input_line or "reader fail")
+        return self._event(lambda: ReaderFault(detail), now, input_line or "reader fail")
 
     def reader_ok(self, now=None, input_line=None) -> dict | None:
-        return self.handle(ReaderOk(), now or self.clock.now(), input_line or "reader ok")
+        return self._event(ReaderOk, now, input_line or "reader ok")
 
     def door(self, is_open: bool, now=None, input_line=None) -> dict | None:
-        return self.handle(Door(is_open), now or self.clock.now(), input_line or
-                           ("door open" if is_open else "door close"))
+        return self._event(lambda: Door(is_open), now, input_line or ("door open" if is_open else "door close"))
+
+    def _event(self, make: Callable[[], Any], now: datetime | None, input_line: str) -> dict | None:
+        """Handle the event `make()` gives, unless the kiosk is out of order."""
+        now = now or self.now()
+        return self.out_of_order.guard(now, input_line, lambda: self.handle(make(), now, input_line))
 
     def tick(self, now: datetime | None = None, input_line: str = "tick") -> list[dict]:
         """The clock moved on: timeouts, and now and then the status mark. Every outcome of the tick, in order
-        (a session's timeout and the cabinet's door alarm can fall in the same one)."""
-        now = now or self.clock.now()
-        if self._status_at is None or (now - self._status_at).total_seconds() >= STATUS_EVERY:
-            self.refresh_status(now)
-        return self.handle_all(Tick(), now, input_line)
+        (a session's timeout and the cabinet's door alarm can fall in the same one). Out of order: a retry
+        now and then, and its outcome once back in service."""
+        now = now or self.now()
+        if self.fault is not None:
+            back = self.out_of_order.retry(now, input_line)
+            return [back] if back else []
+
+        def ticked() -> list[dict]:
+            if self._status_at is None or (now - self._status_at).total_seconds() >= STATUS_EVERY:
+                self.refresh_status(now)
+            return self.handle_all(Tick(), now, input_line)
+
+        return self.out_of_order.guard(now, input_line, ticked, quiet=True) or []
+
+    def _pulled_version(self) -> tuple:
+        """What changes when the sync process applied a page: the rules and the pull cursor."""
+        return store.rules_text(self.db), store.get_meta(self.db, "pull_cursor")
+
+    def _machine_config(self) -> MachineConfig:
+        return MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy),
+                                         homes=reading.homes(self.db))
 
     def refresh_status(self, now: datetime) -> None:
-        """Pending records, last sync and clock trust, for the idle mark; new rules from a sync."""
+        """Pending records, last sync and clock trust, for the idle mark; new rules and showcase from a sync.
+
+        A log that ends before what the central store holds of it (the sync
+        process found out) puts the kiosk out of order: numbering on would
+        give new records old numbers.
+        """
         self._status_at = now
-        rules = store.rules_text(self.db)
-        if rules != self._rules:
-            # The sync process pulled new rules: they apply from the next tap.
-            self._rules = rules
-            self.machine = MachineConfig.from_config(self.config, policy=store.load_policy(self.db, self.config.policy))
+        behind = store.behind_by(self.db)
+        if behind:
+            raise Behind(f"its database holds records only up to #{behind[0]}, the central store up to "
+                         f"#{behind[1]}: rebuild it with kiosk restore")
+        pulled = self._pulled_version()
+        if pulled != self._pulled:
+            # The sync process pulled changes: new rules apply from the next tap, new slides at idle.
+            self._pulled = pulled
+            self.machine = self._machine_config()
+            self._slides_stale = True
+        if self._slides_stale and self.state.mode == "idle":
+            self._slides_stale = False
+            slides = showcase.slides(self.db, self.kiosk_id, self.machine.home, self.machine.policy, now)
+            self.handle(ShowcaseUpdate(slides), now, None)
         event = StatusUpdate(
             online=store.get_meta(self.db, "online") == "1",
             pending=store.pending_count(self.db),
@@ -148,10 +255,21 @@ class Kiosk:
         return outcomes[-1] if outcomes else None
 
     def handle_all(self, event, now: datetime, input_line: str | None) -> list[dict]:
-        """Step the machine, commit its records, carry out its effects; every outcome as a dict, in order."""
+        """Step the machine, commit its records, carry out its effects; every outcome as a dict, in order.
+
+        If the records cannot be committed, nothing of the step happens but
+        the out-of-order screen saying so (and its "not done" outcome).
+        """
         state, effects = step(self.machine, self.state, event, now)
         records = [e for e in effects if isinstance(e, Record)]
-        seqs = store.append_records(self.db, self.kiosk_id, records, self.stamp(now)) if records else []
+        try:
+            seqs = store.append_records(self.db, self.kiosk_id, records, self.stamp(now)) if records else []
+        except sqlite3.Error as exc:
+            attempted = next((e.kind for e in effects if isinstance(e, Outcome)), None)
+            refused = self.out_of_order.begin(describe(exc), now, input_line, attempted)
+            return [refused] if refused else []
+        if any(r.kind == "checkout" for r in records):
+            self._slides_stale = True  # the class's progress moved on
         # Only now, with the records on disk, does anything reach the patron.
         self.state = state
         led = sound = None
@@ -199,18 +317,22 @@ class Kiosk:
             "led": led,
             "sound": sound,
             "unlock": unlocked[0] if unlocked else None,
-            "message": outcome.message.render(self.translate(state.language)),
+            "message": render(outcome.message, state.language, self.translate),
+            "message_en": render(outcome.message, "en", self.translate),
             "language": state.language,
+            "progress": outcome.progress.as_json() if outcome.progress else None,
+            "also": [book.title for book in outcome.also],
         }
 
-    def _plain(self, input_line: str, kind: str, reason: str, message: Message) -> dict:
-        """An outcome decided at the edge (a bad read): nothing written or shown."""
+    def _plain(self, input_line: str, kind: str, reason: str, message: Message, **shown) -> dict:
+        """An outcome decided at the edge (a bad read, a storage fault): nothing written; `shown` what was."""
         return {
-            "input": input_line, "at": self.clock.now().isoformat(timespec="seconds"),
-            "screen": self.state.view.screen, "outcome": kind, "reason": reason, "patron": None, "item": None,
+            "input": input_line, "at": self.now().isoformat(timespec="seconds"),
+            "screen": self.view.screen, "outcome": kind, "reason": reason, "patron": None, "item": None,
             "due": None, "record": None, "records": [], "flagged": False, "led": None, "sound": None,
-            "unlock": None, "message": message.render(self.translate(self.state.language)),
-            "language": self.state.language,
+            "unlock": None, "message": render(message, self.state.language, self.translate),
+            "message_en": render(message, "en", self.translate), "language": self.state.language, "progress": None,
+            "also": [], **shown,
         }
 
 
@@ -228,8 +350,9 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
         line = command.text.strip()
         outcomes: list[dict | None] = []
         if command.verb == "at":
-            clock.set(command.arg)
-            outcomes.extend(kiosk.tick(clock.now(), line))
+            when, trusted = command.arg
+            clock.set(when, trusted)
+            outcomes.extend(kiosk.tick(kiosk.now(), line))
         elif command.verb == "wait":
             remaining = command.arg
             # Tick once a second, as the real loop does, so that timeouts
@@ -238,18 +361,20 @@ def run_script(kiosk: Kiosk, clock, lines, emit: Callable[[dict], Any], source: 
                 stride = min(1.0, remaining) if command.arg <= 3600 else min(60.0, remaining)
                 clock.advance(stride)
                 remaining -= stride
-                outcomes.extend(kiosk.tick(clock.now(), line))
+                outcomes.extend(kiosk.tick(kiosk.now(), line))
         elif command.verb == "tap":
-            outcomes.append(kiosk.tap(command.arg, clock.now(), line))
+            outcomes.append(kiosk.tap(command.arg, kiosk.now(), line))
         elif command.verb == "scan":
-            outcomes.append(kiosk.scan(command.arg, clock.now(), line))
+            outcomes.append(kiosk.scan(command.arg, kiosk.now(), line))
         elif command.verb == "press":
-            outcomes.append(kiosk.press(command.arg, clock.now(), line))
+            outcomes.append(kiosk.press(command.arg, kiosk.now(), line))
+        elif command.verb == "type":
+            outcomes.append(kiosk.type(command.arg, kiosk.now(), line))
         elif command.verb == "reader":
-            outcomes.append(kiosk.reader_fault("script", clock.now(), line) if command.arg == "fail"
-                            else kiosk.reader_ok(clock.now(), line))
+            outcomes.append(kiosk.reader_fault("script", kiosk.now(), line) if command.arg == "fail"
+                            else kiosk.reader_ok(kiosk.now(), line))
         elif command.verb == "door":
-            outcomes.append(kiosk.door(command.arg == "open", clock.now(), line))
+            outcomes.append(kiosk.door(command.arg == "open", kiosk.now(), line))
         for outcome in outcomes:
             if outcome is not None:
                 emit(outcome)

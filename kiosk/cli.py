@@ -1,8 +1,10 @@
 """The `kiosk` command: a thin shell over the library.
 
 Each command opens the database, calls one library function and turns the
-library's errors into a clear message and a non-zero exit status. Other
-parts register their commands here with `main.add_command`.
+library's errors into a clear message and a non-zero exit status. Only
+`kiosk init` (and `kiosk restore`, from the central store) makes a database:
+every other command refuses a missing one, so a mistyped --db creates
+nothing. Other parts register their commands here with `main.add_command`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import click
 
 from kiosk import store
 from kiosk.config import load_config
-from kiosk.core.cli import CommandLine, Refused, import_commands
-from kiosk.core.csvfile import read_csv
+from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
+from kiosk.core.csvfile import read_csv_named
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 
 DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The kiosk's database file.")
@@ -30,10 +32,13 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise Refused("kiosk", message, status)
 
 
-def open_existing(db_path: str):
+def open_existing(db_path: str, writable: bool = False):
+    """The kiosk's database, checked; a missing, damaged or foreign one ends the command with one line."""
+    note_db(db_path)
     if not Path(db_path).exists():
-        fail(f"{db_path}: no such database (create it with: kiosk init --db {db_path})")
-    return store.open_db(db_path)
+        fail(f"{db_path}: no such database (create it with: kiosk init --db {db_path}, or rebuild it from the "
+             f"central store with: kiosk restore --db {db_path} --config CONFIG)")
+    return store.open_db(db_path, writable=writable)
 
 
 class KioskGroup(CommandLine):
@@ -49,9 +54,10 @@ def main():
 @DB
 @click.option("--kiosk-id", default=None, help="This kiosk's id (letters, digits, '-', '_', '.').")
 def init(db_path, kiosk_id):
-    """Create the kiosk's database (safe to run again)."""
+    """Create the kiosk's database (safe to run again on it; refuses any other file, or a database gone missing)."""
     if kiosk_id is not None and not is_kiosk_id(kiosk_id):
         fail(f"--kiosk-id {kiosk_id!r}: use {KIOSK_ID_RULE}")
+    note_db(db_path)
     db = store.init_db(db_path, kiosk_id)
     click.echo(f"{db_path}: ready for kiosk {store.get_meta(db, 'kiosk_id') or '(id set at first run)'}")
 
@@ -61,11 +67,11 @@ def import_():
     """Import patrons or items from CSV (all or nothing)."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> int:
+def _import(kind: str, csv_path: str, db_path: str) -> tuple[int, str]:
     from kiosk.domain import catalog
 
-    db = open_existing(db_path)
-    text = read_csv(csv_path)
+    db = open_existing(db_path, writable=True)
+    text, encoding = read_csv_named(csv_path)
     patron_uids, item_uids = store.uids_in_use(db, "patrons"), store.uids_in_use(db, "items")
     if kind == "patrons":
         rows = catalog.parse_patrons(text, csv_path, patron_uids, item_uids)
@@ -73,7 +79,7 @@ def _import(kind: str, csv_path: str, db_path: str) -> int:
     else:
         rows = catalog.parse_items(text, csv_path, item_uids, patron_uids)
         store.save_items(db, rows)
-    return len(rows)
+    return len(rows), encoding
 
 
 import_commands(import_, _import, DB)
@@ -90,7 +96,8 @@ def simulate(script, db_path, config_path):
     from kiosk.clock import ScriptClock
 
     config = load_config(config_path)
-    db = store.init_db(db_path)
+    db = open_existing(db_path, writable=True)
+    store.check_not_behind(db, db_path)
     try:
         handle = sys.stdin if script == "-" else open(script, encoding="utf-8")
     except OSError as exc:
@@ -130,31 +137,41 @@ def status(db_path):
 @click.option("--interval", type=click.FloatRange(min=0.1), default=None,
               help="Seconds between syncs (default: [central] interval).")
 def sync(db_path, config_path, once, interval):
-    """Push the log to the central store and pull changes (SIGUSR1: sync now)."""
+    """Push the log to the central store and pull changes (SIGUSR1: sync now); one process per database."""
     import logging
     import signal
     import threading
 
     from sync.client import SyncClient
+    from sync.lock import SyncLock, SyncRunning, ask_sync_now
 
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    config = load_config(config_path)
-    client = SyncClient(store.init_db(db_path), config)
-    if once:
-        ok = client.run_once()
-        facts = store.status(client.db)
-        click.echo(f"pending {facts['pending']}, last sync {facts['last_sync'] or 'never'}"
-                   + (f", error: {facts['last_error']}" if facts["last_error"] else ""))
-        sys.exit(0 if ok and facts["pending"] == 0 else 1)
     stop, wake = threading.Event(), threading.Event()
 
     def end(*_):
         stop.set()
         wake.set()
 
+    # Before the lock is taken: once it is, the staff screen may send SIGUSR1
+    # at any moment, and its default action would end the process.
+    signal.signal(signal.SIGUSR1, lambda *_: wake.set())
+    config = load_config(config_path)
+    db = open_existing(db_path, writable=True)
+    store.check_not_behind(db, db_path)
+    try:
+        SyncLock(db_path).acquire()  # held until this process ends
+    except SyncRunning as exc:
+        ask_sync_now(db_path)
+        fail(f"{exc}; it was asked to sync now (SIGUSR1)")
+    client = SyncClient(db, config)
+    if once:
+        ok = client.run_once()
+        facts = store.status(client.db)
+        click.echo(f"pending {facts['pending']}, last sync {facts['last_sync'] or 'never'}"
+                   + (f", error: {facts['last_error']}" if facts["last_error"] else ""))
+        sys.exit(0 if ok and facts["pending"] == 0 else 1)
     signal.signal(signal.SIGTERM, end)
     signal.signal(signal.SIGINT, end)
-    signal.signal(signal.SIGUSR1, lambda *_: wake.set())
     client.run_forever(interval or config.central.interval, stop, wake)
 
 
@@ -172,8 +189,25 @@ def run_(db_path, config_path, window, demo):
 
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     config = load_config(config_path)
+    if not Path(db_path).exists() and not store.marker_path(db_path).exists():
+        open_existing(db_path)  # a mistyped --db: one line; any other fault shows the out-of-order screen
     sys.exit(run(config, db_path, config_path=config_path or os.environ.get("KIOSK_CONFIG"), window=window,
                  demo=demo))
+
+
+@main.command()
+@DB
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
+              help="The kiosk's config file: its id, and the central store's url and token.")
+def restore(db_path, config_path):
+    """Rebuild a lost database from the central store: the kiosk's records, catalog, loans and rules."""
+    from sync.restore import restore as rebuild
+
+    config = load_config(config_path)
+    note_db(db_path)
+    facts = rebuild(db_path, config)
+    click.echo(f"{db_path}: restored kiosk {facts['kiosk_id']}: {facts['records']} records (numbering on after "
+               f"#{facts['last_seq']}), {facts['patrons']} patrons, {facts['items']} items, {facts['loans']} loans")
 
 
 from kiosk.hwtest import hw_test  # noqa: E402

@@ -4,8 +4,13 @@ A Pi without a real-time clock may boot with a wrong time. A record carries
 the time, whether it was trusted (the system clock synced by systemd's
 time-sync, or corrected by the central store's clock at a sync during this
 boot), the boot id and a monotonic reading. An untrusted time is never
-earlier than the last trusted time the kiosk saw: the caller hands that time
-to `stamp` (the clock reads no database).
+earlier than the last trusted time the kiosk saw (its floor): the caller
+hands that time in (the clock reads no database).
+
+A clock that cannot be trusted and reads earlier than the floor (a Pi that
+booted in 1970, or at fake-hwclock's last save) is not used as it reads:
+`UntrustedSpell` runs the kiosk's time on from the floor by the monotonic
+clock, so that due dates, overdue days and timeouts all go from there.
 """
 
 from __future__ import annotations
@@ -60,13 +65,16 @@ class SystemClock:
     def trusted(self) -> bool:
         return system_clock_synced(self.flag) or self._central_offset() is not None
 
+    def monotonic(self) -> float:
+        return time.monotonic()
+
     def stamp(self, now: datetime, last_trusted: Optional[str] = None) -> dict:
         """What a record carries: `at`, `trusted`, `boot_id`, `monotonic`; never before `last_trusted` if untrusted."""
         return floor_stamp(now, self.trusted, self.boot, time.monotonic(), last_trusted)
 
 
 class ScriptClock:
-    """The scripted kiosk's clock: set by `at`, moved on by `wait`; trusted."""
+    """The scripted kiosk's clock: set by `at` (trusted, or not with `at TIME untrusted`), moved on by `wait`."""
 
     def __init__(self, start: datetime | None = None):
         self.current = start or datetime.now(timezone.utc).replace(microsecond=0)
@@ -77,9 +85,14 @@ class ScriptClock:
     def now(self) -> datetime:
         return self.current
 
-    def set(self, when: datetime) -> None:
+    def monotonic(self) -> float:
+        return self.mono
+
+    def set(self, when: datetime, trusted: bool = True) -> None:
+        """Set the clock, as NTP would (trusted), or as a boot with no clock and no network would (untrusted)."""
         # Kept in the script's own time zone: the library's day is local.
         self.current = when
+        self.trusted = trusted
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
@@ -97,3 +110,35 @@ def floor_stamp(now: datetime, trusted: bool, boot: str, monotonic: float, last:
             at = datetime.fromisoformat(last)
     return {"at": at.isoformat(timespec="milliseconds"), "trusted": trusted, "boot_id": boot,
             "monotonic": round(monotonic, 3)}
+
+
+JUMP_SECONDS = 2.0  # a wall clock that moved this much more or less than the monotonic one was set
+
+
+class UntrustedSpell:
+    """The kiosk's time while its clock cannot be trusted: never earlier than the floor, and running on.
+
+    At the start of a spell (the clock is untrusted, or was set while
+    untrusted) the time starts at the later of the wall clock and the floor;
+    from there it goes by the monotonic clock. A trusted clock ends the spell
+    and is used as it reads.
+    """
+
+    def __init__(self):
+        self.anchor: Optional[tuple[datetime, float, datetime]] = None  # wall, monotonic, start of the spell
+
+    def time(self, wall: datetime, monotonic: float, trusted: bool, floor: Callable[[], Optional[str]]) -> datetime:
+        """The time to use, given the clock's reading and trust; `floor()` is asked once per spell."""
+        if trusted:
+            self.anchor = None
+            return wall
+        if self.anchor is not None:
+            was_wall, was_mono, start = self.anchor
+            if abs((wall - was_wall).total_seconds() - (monotonic - was_mono)) <= JUMP_SECONDS:
+                return start + timedelta(seconds=monotonic - was_mono)
+        last = floor()
+        start = wall
+        if last is not None and datetime.fromisoformat(last) > wall:
+            start = datetime.fromisoformat(last).astimezone(wall.tzinfo)
+        self.anchor = (wall, monotonic, start)
+        return start

@@ -61,6 +61,7 @@ class ScreenSection:
     height: int = 480
     fullscreen: bool = True
     font: str = ""
+    reader: str = "below"  # where the card reader is, seen from the screen: the idle screen's arrow points there
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _screen(path, table) -> ScreenSection:
         height=r.take("height", int, d.height, minimum=240),
         fullscreen=r.take("fullscreen", bool, d.fullscreen),
         font=r.take("font", str, d.font),
+        reader=r.take("reader", str, d.reader, choices=("below", "left", "right")),
     )
     r.done()
     return out
@@ -198,7 +200,11 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         return Config()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
+        if raw.startswith(b"SQLite format 3\x00"):
+            raise ConfigError(f"{p}: not a config file but a SQLite database (--config takes the config file, "
+                              "--db the database)")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,7 +13,10 @@ machine's clock and the screen's clock are served four times a second.
 
 It is a kiosk, not a desktop program: no key, window button or gesture ends
 it. Only a librarian's "exit for maintenance" (logged by the state machine)
-and SIGTERM (systemd stopping it) do.
+and SIGTERM (systemd stopping it) do. Nor does a storage fault end it (a
+crash loop under systemd, with "Borrowed" left on the screen): the kiosk
+shows its out-of-order screen, from the start if the database cannot be
+opened, and comes back by itself (`kiosk.outoforder`).
 """
 
 from __future__ import annotations
@@ -23,14 +26,15 @@ import logging
 import os
 import queue
 import signal
-import subprocess
-import sys
+import sqlite3
 import time
 from typing import Callable, Optional
 
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
 from kiosk.demo.keys import DemoKeys
+from kiosk.domain import find
+from kiosk.startup import HEADLESS_DRIVERS, kiosk_on, start_video
 
 log = logging.getLogger("kiosk.run")
 
@@ -38,7 +42,6 @@ POLL_MS = 33  # SDL's events (touch, keys) are looked at this often: within a fr
 TICK_SECONDS = 0.25  # the machine's timers and the screen's clock, when no input came
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
-HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
 
 
 class MainLoop:
@@ -49,14 +52,13 @@ class MainLoop:
     """
 
     def __init__(self, kiosk, screen, inputs: queue.Queue, *, demo: Optional[DemoKeys] = None,
-                 clock=None, on_draw: Callable[[list], None] = lambda rects: None,
+                 on_draw: Callable[[list], None] = lambda rects: None,
                  timer: Callable[[], float] = time.monotonic):
         import pygame
 
         self.pygame = pygame
         self.kiosk, self.screen, self.inputs = kiosk, screen, inputs
         self.demo = demo
-        self.clock = clock or kiosk.clock
         self.on_draw = on_draw
         self.timer = timer
         self.scanned = ""
@@ -77,14 +79,23 @@ class MainLoop:
             self.kiosk.tap(item[1])
         elif kind == "reader_fault":
             self.kiosk.reader_fault(item[1] if len(item) > 1 else "")
-            store.set_meta(self.kiosk.db, reader_ok=0)  # for the kiosk health page, via the sync process
+            self.note(reader_ok=0)  # for the kiosk health page, via the sync process
         elif kind == "reader_ok":
             self.kiosk.reader_ok()
-            store.set_meta(self.kiosk.db, reader_ok=1)
+            self.note(reader_ok=1)
         elif kind == "button":
             self.kiosk.press(item[1])
         elif kind == "door":
             self.kiosk.door(bool(item[1]))
+
+    def note(self, **facts) -> None:
+        """Facts for the sync process, in the database; a failing database is the out-of-order screen's matter."""
+        if self.kiosk.db is None or self.kiosk.fault is not None:
+            return
+        try:
+            store.set_meta(self.kiosk.db, **facts)
+        except sqlite3.Error as exc:
+            log.warning("could not note %s: %s", ", ".join(facts), exc)
 
     def event(self, event) -> None:
         pg = self.pygame
@@ -119,13 +130,21 @@ class MainLoop:
             self.scanned += char
             self.scanned_at = now
             return
+        if self.kiosk.view.screen == "find" and (char.isalpha() or char == " " or event.key == pg.K_BACKSPACE):
+            self.kiosk.type(find.BACKSPACE if event.key == pg.K_BACKSPACE else char)  # a keyboard types too
+            return
         if self.demo is not None and char.lower() in self.demo.taps:
             self.kiosk.tap(self.demo.taps[char.lower()])
 
     def touch(self, pos) -> None:
-        button = self.screen.hit(pos)
-        if button is not None:
-            self.kiosk.press(button)
+        target = self.screen.hit(pos)
+        if target is None:
+            return
+        if target.startswith("key:"):  # a key of Find a book's keyboard
+            key = target[4:]
+            self.kiosk.type({"backspace": find.BACKSPACE, "space": " "}.get(key, key))
+        else:
+            self.kiosk.press(target)
 
     # ------------------------------------------------------------ the loop
 
@@ -147,7 +166,7 @@ class MainLoop:
         if items or events or self.timer() - self.ticked_at >= TICK_SECONDS:
             self.ticked_at = self.timer()
             self.kiosk.tick()
-            rects = self.screen.draw(self.clock.now())
+            rects = self.screen.draw(self.kiosk.now())
             if rects:
                 self.on_draw(rects)
             if not self.ready:
@@ -165,7 +184,12 @@ class MainLoop:
     def status_line(self) -> str:
         """What `systemctl status kiosk` shows: the screen up now, never a patron's name."""
         screen = self.kiosk.view.screen
-        what = "reader not working, showing the fault screen" if screen == "fault" else f"showing {screen}"
+        if self.kiosk.fault is not None:
+            what = f"out of order, cannot save: {self.kiosk.fault}"
+        elif screen == "fault":
+            what = "reader not working, showing the fault screen"
+        else:
+            what = f"showing {screen}"
         return f"kiosk {self.kiosk.kiosk_id}: {what}"
 
     def run(self) -> int:
@@ -177,49 +201,6 @@ class MainLoop:
     def stop(self, status: int = 0) -> None:
         """End the loop after this turn with `status` (safe from a signal handler)."""
         self.exit_status = status
-
-
-class SyncNow:
-    """The staff screen's "sync now": one `kiosk sync --once` beside the sync service, never waited on.
-
-    The loop only starts the process; a second press while one still runs
-    starts no other. Pushes are safe to repeat, so the sync service running
-    at the same moment does no harm.
-    """
-
-    def __init__(self, db_path, config_path: Optional[str], central_url: str):
-        self.command = [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--db", str(db_path)]
-        if config_path:
-            self.command += ["--config", str(config_path)]
-        self.central_url = central_url
-        self.process: Optional[subprocess.Popen] = None
-
-    def __call__(self) -> None:
-        if not self.central_url:
-            log.info("sync now: no central store in the config ([central] url)")
-            return
-        if self.running:
-            log.info("sync now: the last one is still running")
-            return
-        try:
-            self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                            start_new_session=True)
-        except OSError as exc:
-            log.warning("sync now: %s", exc)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def close(self) -> None:
-        """End a sync still running (what it pushed is kept; the sync service carries on)."""
-        if self.running:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def open_display(screen: ScreenSection, window: bool):
@@ -252,8 +233,6 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     import pygame
 
     import hardware
-    from kiosk.app import Kiosk
-    from kiosk.clock import SystemClock
     from kiosk.screen import Screen, find_cjk_font, translator
 
     loop_box: list[MainLoop] = []
@@ -273,26 +252,22 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         # Full screen, Ctrl+C reaches the loop as a key (ignored); a terminal's SIGINT is a developer's.
         signal.signal(signal.SIGINT, (lambda *_: stop(0)) if window else signal.SIG_IGN)
         font = find_cjk_font(config.screen.font)  # before anything opens: a clear message, nothing half-started
-        db = store.init_db(db_path)
-        opened.callback(db.conn.close)
-        pygame.display.init()
+        start_video(window)
         opened.callback(pygame.display.quit)
         pygame.font.init()
         display = open_display(config.screen, window)
         pygame.display.set_caption(config.kiosk.name)
         keys = DemoKeys() if demo else None
-        screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else ())
+        screen = Screen(display, translator, font_path=font, legend=keys.legend if keys else (),
+                        reader=config.screen.reader)
         inputs: queue.Queue = queue.Queue()
         hw = config.hardware
         devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
                                  has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
         opened.callback(devices.close)  # the lock ends locked
         devices.post_to(inputs)
-        sync_now = SyncNow(db_path, config_path, config.central.url)
-        opened.callback(sync_now.close)
-        kiosk = Kiosk(db, config, SystemClock(lambda: store.central_offset(db)), lights=devices.lights, sounder=devices.sounder,
-                      lock=devices.lock, screen=screen, translate=translator, on_sync=sync_now,
-                      on_exit=lambda: stop(MAINTENANCE_EXIT))
+        kiosk = kiosk_on(config, db_path, devices, screen, translator, on_exit=lambda: stop(MAINTENANCE_EXIT))
+        opened.callback(lambda: kiosk.db is not None and kiosk.db.conn.close())
         loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
         loop_box.append(loop)
         if asked:

@@ -1,10 +1,14 @@
 """The scripted kiosk's input: one event a line, read one line at a time.
 
-    at 2026-11-23T09:00:00+08:00   set the clock
+    at 2026-11-23T09:00:00+08:00   set the clock (trusted, as after a time sync)
+    at 1970-01-01T00:00:00+00:00 untrusted
+                                   set a clock the kiosk cannot trust (a boot with
+                                   no real-time clock and no network)
     wait 25                        let time pass (seconds)
     tap 04A1B2C3                   a tag on the reader
     scan 9780141365466             a barcode from the scanner
-    press done                     a button (done, help, lang, inventory, sync, exit, back)
+    press done                     a button (done, help, lang, find, inventory, sync, exit, back)
+    type CFZ                       letters typed into Find a book (press find opens it, press done leaves)
     reader fail | reader ok        the reader stops / starts answering
     door open | door close         the cabinet door switch
     # a comment (also after a command)
@@ -18,6 +22,7 @@ from datetime import datetime, timezone
 
 from kiosk.domain.errors import BadUid, ScriptError
 from kiosk.domain.events import BUTTONS
+from kiosk.domain.find import MAX_QUERY
 from kiosk.domain.model import normalize_uid
 
 MAX_WAIT = 366 * 24 * 3600
@@ -48,13 +53,16 @@ def parse_line(number: int, text: str, source: str = "script") -> Command | None
 
     if verb == "at":
         need("a date and time like 2026-11-23T09:00:00+08:00")
+        moment, _, trust = arg.partition(" ")
+        if trust.strip() not in ("", "untrusted"):
+            raise ScriptError(f"{where}: after the time, 'at' takes only 'untrusted', not {trust.strip()!r}")
         try:
-            when = datetime.fromisoformat(arg)
+            when = datetime.fromisoformat(moment)
         except ValueError:
-            raise ScriptError(f"{where}: {arg!r} is not a date and time like 2026-11-23T09:00:00+08:00") from None
+            raise ScriptError(f"{where}: {moment!r} is not a date and time like 2026-11-23T09:00:00+08:00") from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        return Command(number, text, "at", when)
+        return Command(number, text, "at", (when, trust.strip() != "untrusted"))
     if verb == "wait":
         need("a number of seconds")
         try:
@@ -80,6 +88,12 @@ def parse_line(number: int, text: str, source: str = "script") -> Command | None
         if arg.lower() not in BUTTONS:
             raise ScriptError(f"{where}: no button {arg!r}; buttons are {', '.join(BUTTONS)}")
         return Command(number, text, "press", arg.lower())
+    if verb == "type":
+        need("the letters to type")
+        typed = body.partition(" ")[2].strip()
+        if len(typed) > MAX_QUERY or not typed.isprintable():
+            raise ScriptError(f"{where}: type {typed!r} must be up to {MAX_QUERY} printable characters")
+        return Command(number, text, "type", typed)
     if verb == "reader":
         if arg not in ("fail", "ok"):
             raise ScriptError(f"{where}: 'reader' takes 'fail' or 'ok', not {arg!r}")
@@ -88,4 +102,4 @@ def parse_line(number: int, text: str, source: str = "script") -> Command | None
         if arg not in ("open", "close"):
             raise ScriptError(f"{where}: 'door' takes 'open' or 'close', not {arg!r}")
         return Command(number, text, "door", arg)
-    raise ScriptError(f"{where}: unknown command {verb!r}; expected at, wait, tap, scan, press, reader, door")
+    raise ScriptError(f"{where}: unknown command {verb!r}; expected at, wait, tap, scan, press, type, reader, door")

@@ -22,13 +22,21 @@ MAX_PAGE = 5000  # rows per page of changes that the central store gives at most
 
 # The rows a page of changes carries, by table, in the kiosks' columns.
 PATRON_FIELDS = ("id", "name", "type", "class_name", "card_uid", "status", "expires")
-ITEM_FIELDS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
+ITEM_FIELDS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status", "initials")
 LOAN_FIELDS = ("item_id", "patron_id", "due", "checked_out", "renewals")
-CHANGE_TABLES = ("patrons", "items", "loans", "loans_removed")
+# What the kiosks show besides circulation (sync.server.db.showcase): reading goals, the idle showcase,
+# recommendations; `entries` and `also` are lists.
+READING_TABLES = {
+    "reading": ("patron_id", "kiosk_id", "term", "books"),
+    "class_reading": ("class_name", "kiosk_id", "month", "books"),
+    "showcase": ("list", "month", "entries"),
+    "recommendations": ("item_id", "also"),
+}
+CHANGE_TABLES = ("patrons", "items", "loans", "loans_removed") + tuple(READING_TABLES)
 
 __all__ = ["API", "HEALTH_PATH", "CHANGES_PATH", "MAX_BATCH", "PAGE", "MAX_PAGE", "PATRON_FIELDS", "ITEM_FIELDS",
-           "LOAN_FIELDS", "CHANGE_TABLES", "RECORD_FIELDS", "RECORD_KINDS", "LOAN_KINDS", "records_path",
-           "push_body", "wire_record"]
+           "LOAN_FIELDS", "READING_TABLES", "CHANGE_TABLES", "RECORD_FIELDS", "RECORD_KINDS", "LOAN_KINDS",
+           "records_path", "hello_path", "hello_body", "push_body", "wire_record"]
 
 
 def records_path(kiosk_id: str) -> str:
@@ -36,19 +44,31 @@ def records_path(kiosk_id: str) -> str:
     return f"{API}/kiosks/{kiosk_id}/records"
 
 
+def hello_path(kiosk_id: str) -> str:
+    """Where a kiosk begins each round: its health in, the store's epoch and acknowledged seq out."""
+    return f"{API}/kiosks/{kiosk_id}/hello"
+
+
 def wire_record(record: dict) -> dict:
     """A log record as pushed: exactly the record fields, nothing of the local store's own."""
     return {k: record[k] for k in RECORD_FIELDS}
 
 
-def push_body(records: Iterable[dict], *, sent_at: datetime, boot_id: str, monotonic: float, clock_trusted: bool,
-              status: dict[str, Any]) -> dict:
-    """The body of one push: the batch, the kiosk's clock reading and its health."""
+def hello_body(*, sent_at: datetime, boot_id: str, monotonic: float, clock_trusted: bool,
+               status: dict[str, Any]) -> dict:
+    """The body of a hello: the kiosk's clock reading and its health."""
     return {
         "sent_at": sent_at.isoformat(timespec="milliseconds"),
         "boot_id": boot_id,
         "monotonic": round(monotonic, 3),
         "clock_trusted": clock_trusted,
         "status": status,
-        "records": [wire_record(r) for r in records],
     }
+
+
+def push_body(records: Iterable[dict], *, sent_at: datetime, boot_id: str, monotonic: float, clock_trusted: bool,
+              status: dict[str, Any]) -> dict:
+    """The body of one push: the batch, the kiosk's clock reading and its health."""
+    return {**hello_body(sent_at=sent_at, boot_id=boot_id, monotonic=monotonic, clock_trusted=clock_trusted,
+                         status=status),
+            "records": [wire_record(r) for r in records]}

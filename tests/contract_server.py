@@ -4,7 +4,8 @@ Real HTTP on loopback, so the client's session, retries and timeouts are the
 ones a kiosk uses; but its answers can be scripted: fail the next requests
 with a status, store a batch and then drop the connection (the answer lost
 after the commit), stall past the client's timeout, lose records as a
-restore from an old backup would, serve hand-made pages of changes.
+restore from an old backup would, serve hand-made pages of changes. Faults
+scripted for "POST" meet pushes; a round's hello has its own key, "HELLO".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class ContractServer:
     def __init__(self, tokens: dict[str, str], clock_ahead: float = 0.0):
         self.kiosk_of = {token: kiosk_id for kiosk_id, token in tokens.items()}
         self.clock_ahead = clock_ahead
+        self.epoch = "epoch-1"  # a restore gives the store another
         self.records: dict[tuple[str, int], dict] = {}
         self.pages: list[dict] = []  # pages[n] answers since=n (cursor "0" is the start)
         self.seen: list[dict] = []  # every request: method, path, query, auth, records
@@ -91,17 +93,27 @@ class ContractServer:
                     stored += 1
             acked = self._acked(kiosk_id)
         sent = datetime.fromisoformat(body["sent_at"])
-        return 200, {"acked_seq": acked, "stored": stored, "duplicates": duplicates,
+        return 200, {"acked_seq": acked, "stored": stored, "duplicates": duplicates, "epoch": self.epoch,
                      "server_time": self.now().isoformat(), "clock_offset": (self.now() - sent).total_seconds()}
 
-    def _changes(self, since: str) -> tuple[int, object]:
+    def _hello(self, kiosk_id: str, body: dict) -> tuple[int, dict]:
+        sent = datetime.fromisoformat(body["sent_at"])
+        with self.lock:
+            acked = self._acked(kiosk_id)
+        return 200, {"acked_seq": acked, "epoch": self.epoch, "server_time": self.now().isoformat(),
+                     "clock_offset": (self.now() - sent).total_seconds()}
+
+    def _changes(self, kiosk_id: str, since: str) -> tuple[int, object]:
         index = int(since or "0")
+        with self.lock:
+            ours = {"epoch": self.epoch, "acked_seq": self._acked(kiosk_id)}
         if index >= len(self.pages):
             return 200, {"cursor": str(index), "more": False, "server_time": self.now().isoformat(),
-                         "patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None}
+                         "patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None, **ours}
         if not isinstance(self.pages[index], dict):
             return 200, self.pages[index]  # a page as a test broke it
-        page = {"patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None, **self.pages[index]}
+        page = {"patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None, **ours,
+                **self.pages[index]}
         page.update(cursor=str(index + 1), more=index + 1 < len(self.pages), server_time=self.now().isoformat())
         return 200, page
 
@@ -147,7 +159,8 @@ class ContractServer:
                         server.changed.notify_all()
 
             def _reply(self, method, url, body, auth) -> None:
-                fault = self._fault(method)
+                hello = url.path.endswith("/hello")
+                fault = self._fault("HELLO" if hello else method)
                 if fault == "stall":
                     server.stall.wait(30)
                     self.close_connection = True
@@ -164,9 +177,9 @@ class ContractServer:
                     if path_kiosk != kiosk_id:
                         self._answer(403, {"detail": f"this token is not kiosk {path_kiosk}'s"})
                         return
-                    status, answer = server._push(kiosk_id, body)
+                    status, answer = (server._hello if hello else server._push)(kiosk_id, body)
                 else:
-                    status, answer = server._changes(parse_qs(url.query).get("since", ["0"])[0])
+                    status, answer = server._changes(kiosk_id, parse_qs(url.query).get("since", ["0"])[0])
                 if fault == "drop-after-commit":
                     self.close_connection = True  # committed, but the kiosk never hears it
                     return

@@ -1,14 +1,21 @@
-"""The central store on loopback for tests: a real uvicorn server in a thread."""
+"""The central store on loopback for tests: a real uvicorn server in a thread, and the data tests seed it with."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import uvicorn
 
 from sync.server.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "kiosk" / "demo" / "files"
+PASSWORD = "correct horse battery"
+DEMO_KIOSKS = ("door", "cabinet-3a", "cabinet-4b")
 
 
 def free_port() -> int:
@@ -20,10 +27,10 @@ def free_port() -> int:
 class CentralServer:
     """`kiosk-central serve` in-process: start(), .url, stop()."""
 
-    def __init__(self, db_path, port: int | None = None, **ssl):
+    def __init__(self, db_path, port: int | None = None, clock=None, **ssl):
         self.db_path = str(db_path)
         self.port = port or free_port()
-        self.app = create_app(self.db_path)
+        self.app = create_app(self.db_path, **({"clock": clock} if clock else {}))
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                                     log_level="warning", **ssl))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -48,3 +55,36 @@ class CentralServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def seed_demo(db) -> dict[str, str]:
+    """The demo patrons and books, and the demo kiosks; returns each kiosk's token."""
+    from sync.server import db as store
+
+    tokens = {k: store.add_kiosk(db, k) for k in DEMO_KIOSKS}
+    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
+    store.import_csv(db, "items", (DEMO / "items.csv").read_text(encoding="utf-8"), "items.csv")
+    return tokens
+
+
+def seed_pages(path):
+    """A central store for the librarian's pages: librarian `wu`, the demo data, an unknown tag, a late loan."""
+    from sync.server import db as store
+    from sync.server.auth import hash_password
+
+    db = store.init_db(path)
+    store.set_librarian(db, "wu", hash_password(PASSWORD))
+    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
+    store.import_csv(db, "items", (DEMO / "items.csv").read_text(encoding="utf-8"), "items.csv")
+    store.add_kiosk(db, "door")
+    stamp = {"trusted": True, "boot_id": "b", "monotonic": 1.0}
+    records = [
+        {"seq": 1, "kind": "unknown_tag", "at": "2026-11-20T01:00:00+00:00", "details": {"uid": "04CAFE0000BEEF"},
+         **stamp},
+        {"seq": 2, "kind": "return", "at": "2026-11-20T02:00:00+00:00", "item_id": "B0004", **stamp},
+        {"seq": 3, "kind": "checkout", "at": "2026-11-01T02:00:00+00:00", "patron_id": "S1001", "item_id": "B0001",
+         "details": {"due": "2026-11-15"}, **stamp},
+    ]
+    store.push(db, "door", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
+                            "records": records})
+    return db

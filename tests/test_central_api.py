@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sync.server import db as store
-from tests.servers import CentralServer
+from tests.servers import CentralServer, seed_demo
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
@@ -17,10 +17,8 @@ T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def central(module_store_url):
     path = module_store_url
-    db = store.open_db(path)
-    tokens = {k: store.add_kiosk(db, k) for k in ("door", "cabinet-3a", "cabinet-4b")}
-    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
-    store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
+    db = store.init_db(path)
+    tokens = seed_demo(db)
     with CentralServer(path) as server:
         server.tokens, server.db = tokens, db
         yield server
@@ -149,7 +147,7 @@ def test_bad_bodies_are_refused_naming_the_field_and_store_nothing(central, body
 @pytest.mark.parametrize("order", [("cabinet-3a", "door"), ("door", "cabinet-3a")])
 def test_lent_at_a_cabinet_and_returned_at_the_door_ends_returned_whichever_syncs_first(store_url, order):
     path = store_url
-    db = store.open_db(path)
+    db = store.init_db(path)
     tokens = {k: store.add_kiosk(db, k) for k in ("door", "cabinet-3a")}
     with CentralServer(path) as server:
         server.tokens, server.db = tokens, db
@@ -262,7 +260,7 @@ def test_kiosks_pushing_at_once_all_get_answers(store_url):
     import threading
 
     path = store_url
-    db = store.open_db(path)
+    db = store.init_db(path)
     tokens = {f"cabinet-{n}": store.add_kiosk(db, f"cabinet-{n}") for n in range(8)}
     with CentralServer(path) as server:
         server.tokens, server.db = tokens, db

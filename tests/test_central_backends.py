@@ -52,7 +52,7 @@ def merged_state(db) -> tuple[dict, dict]:
 def test_kiosks_merging_the_same_books_at_once_end_as_one_merge_of_everything(store_url):
     """Eight kiosks push loans of twelve shared books at the same moment; replaying every book afterwards,
     one at a time, changes nothing: no batch merged a book without the records another batch had stored."""
-    db = store.open_db(store_url)
+    db = store.init_db(store_url)
     kiosks = [f"cabinet-{n}" for n in range(8)]
     tokens = {k: store.add_kiosk(db, k) for k in kiosks}
     answers, start = [], threading.Barrier(len(kiosks))
@@ -87,7 +87,7 @@ def test_kiosks_merging_the_same_books_at_once_end_as_one_merge_of_everything(st
 def test_a_restarted_postgresql_server_costs_one_answer_and_the_kiosk_sends_again():
     with Cluster(durable=True) as cluster:  # a batch answered 200 survives the crash
         url = cluster.new_database()
-        token = store.add_kiosk(store.open_db(url), "door")
+        token = store.add_kiosk(store.init_db(url), "door")
         batches = loan_batches("door", 1, batches=3)
         with CentralServer(url) as server, httpx.Client(timeout=30) as client:
             def push(batch):
@@ -109,7 +109,7 @@ def test_a_restarted_postgresql_server_costs_one_answer_and_the_kiosk_sends_agai
 
 def test_a_batch_that_cannot_begin_in_time_on_sqlite_is_refused_at_once_and_stored_when_sent_again(tmp_path):
     path = tmp_path / "central.db"
-    token = store.add_kiosk(store.open_db(path), "door")
+    token = store.add_kiosk(store.init_db(path), "door")
     body = {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
             "records": loan_batches("door", 1, batches=1)[0]}
     with CentralServer(path) as server, httpx.Client(timeout=30) as client:
@@ -175,7 +175,12 @@ def test_past_the_requests_in_hand_a_kiosk_is_answered_busy_before_its_records_a
         release.set()
         return (await first)[0], second, (await health)[0], parsed
 
-    first, second, health, parsed = asyncio.run(scenario())
+    # In a thread of its own: a browser test before may have left this thread's event loop running.
+    results = []
+    runner = threading.Thread(target=lambda: results.append(asyncio.run(scenario())))
+    runner.start()
+    runner.join(30)
+    first, second, health, parsed = results[0]
     assert first == 200 and health == 200 and second == (503, {b"content-type": b"application/json",
                                                              b"retry-after": b"1"})
     assert parsed == ["/api/v1/kiosks/door/records", "/api/v1/health"]  # the second push never reached the store
@@ -183,6 +188,8 @@ def test_past_the_requests_in_hand_a_kiosk_is_answered_busy_before_its_records_a
 
 def test_a_sqlite_store_needs_no_postgresql_library(tmp_path):
     blocked = [sys.executable, str(ROOT / "tests" / "without.py"), "psycopg", "-m", "sync.server.cli"]
+    assert subprocess.run([*blocked, "init", "--db", str(tmp_path / "central.db")], cwd=ROOT, capture_output=True,
+                          timeout=60).returncode == 0
     made = subprocess.run([*blocked, "add-kiosk", "door", "--db", str(tmp_path / "central.db")], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr

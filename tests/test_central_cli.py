@@ -19,6 +19,7 @@ def run(*args, **kwargs):
 
 def test_add_kiosk_prints_the_token_once_and_keeps_only_its_hash(store_url):
     db_path = store_url
+    assert run("init", "--db", db_path).exit_code == 0
     result = run("add-kiosk", "door", "--db", db_path)
     assert result.exit_code == 0
     token = result.stdout.strip()
@@ -35,6 +36,7 @@ def test_add_kiosk_prints_the_token_once_and_keeps_only_its_hash(store_url):
 
 def test_imports_are_all_or_nothing_with_every_bad_row_named(tmp_path, store_url):
     db_path = store_url
+    assert run("init", "--db", db_path).exit_code == 0
     assert run("import", "patrons", DEMO / "patrons.csv", "--db", db_path).exit_code == 0
     bad = tmp_path / "items.csv"
     bad.write_text("id,title,author,call_number,tag_uid,barcode,home,status\n"
@@ -50,6 +52,7 @@ def test_imports_are_all_or_nothing_with_every_bad_row_named(tmp_path, store_url
 
 
 def seeded(db_path):
+    run("init", "--db", db_path)
     run("import", "patrons", DEMO / "patrons.csv", "--db", db_path)
     run("import", "items", DEMO / "items.csv", "--db", db_path)
     db = store.open_db(db_path)

@@ -17,13 +17,14 @@ from sync.server.app import create_app
 from tests.servers import CentralServer
 
 _SPEC_DIR = tempfile.mkdtemp(prefix="central-spec-")
+store.init_db(Path(_SPEC_DIR) / "spec.db").conn.close()
 schema = schemathesis.openapi.from_dict(create_app(str(Path(_SPEC_DIR) / "spec.db")).openapi())
 
 
 @pytest.fixture(scope="module")
 def central(module_store_url):
     path = module_store_url
-    db = store.open_db(path)
+    db = store.init_db(path)
     token = store.add_kiosk(db, "door")
     with CentralServer(path) as server:
         server.token = token

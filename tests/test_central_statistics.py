@@ -24,7 +24,7 @@ def indexes(db, table: str) -> set[str]:
 
 def test_a_store_started_over_a_log_it_never_analysed_has_statistics_for_every_index_of_the_log(tmp_path):
     path = tmp_path / "central.db"
-    db = store.open_db(path)
+    db = store.init_db(path)
     with db.atomic():
         db.conn.executemany(
             "INSERT INTO log (kiosk_id, seq, kind, at, corrected_at, patron_id, class_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -36,7 +36,7 @@ def test_a_store_started_over_a_log_it_never_analysed_has_statistics_for_every_i
 
 
 def test_a_large_import_refreshes_the_statistics_and_a_small_one_leaves_them(tmp_path):
-    db = store.open_db(tmp_path / "central.db")
+    db = store.init_db(tmp_path / "central.db")
     store.import_csv(db, "patrons", "id,name,type,class,card_uid,status,expires\nS1,Mia,student,3B,,,\n"
                      "S2,Leo,student,3B,,,\n", "two.csv")
     assert analysed(db, "patrons") == set()

@@ -146,6 +146,7 @@ def environment(service: dict[str, list[str]], root: Path) -> dict[str, str]:
 
 
 def expand(command: str, env: dict[str, str]) -> list[str]:
+    command = command.removeprefix("-")  # systemd: a failure of this command does not stop the unit
     command = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], command)
     words = []
     for word in command.split():

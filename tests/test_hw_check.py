@@ -5,13 +5,11 @@ import threading
 
 import pytest
 from click.testing import CliRunner
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 import hardware
 from kiosk.cli import main
 from kiosk.hwtest import Check
-from hardware.emulator import MFRC522Chip, Ntag213, attach, detach, install
+from hardware.emulator import Ntag213
 
 CABINET = '[kiosk]\nid = "cabinet-3a"\nrole = "cabinet"\n[hardware]\ndriver = "fake"\nhas_lock = true\nlock_seconds = 0.5\n'
 
@@ -50,20 +48,13 @@ def test_bad_config_is_named(tmp_path):
 
 
 @pytest.fixture
-def real_devices():
-    install()
-    chip = MFRC522Chip()
-    attach(chip, 0, 0, reset_pin=25)
-    before = Device.pin_factory
-    Device.pin_factory = factory = MockFactory()
+def real_devices(emulated_pi):
+    chip, factory = emulated_pi
     pins = {"green_led": 17, "red_led": 27, "buzzer": 22, "lock": 23, "door": 24, "button_done": 5,
             "button_help": 6, "button_lang": None, "reader_rst": 25}
     devices = hardware.build("real", pins, has_lock=True, poll_interval=0.02)
     yield devices, chip, factory
     devices.close()
-    factory.reset()
-    Device.pin_factory = before
-    detach(chip)
 
 
 def test_check_on_real_drivers_over_emulated_chip_and_mock_pins(real_devices):

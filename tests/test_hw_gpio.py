@@ -7,8 +7,6 @@ would see on the LEDs, hear from the buzzer, or what the lock relay does.
 import time
 
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 import hardware
 from hardware.gpio import GpioButtons, GpioDoor, GpioLights, GpioLock, GpioSounder
@@ -17,12 +15,8 @@ GREEN, RED, BUZZER, LOCK, DOOR, DONE, HELP, LANG = 17, 27, 22, 23, 24, 5, 6, 13
 
 
 @pytest.fixture
-def pins():
-    before = Device.pin_factory
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = before
+def pins(mock_pins):
+    return mock_pins
 
 
 def levels(pin):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from hardware import ReaderError
-from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install, random_uid
+from hardware.emulator import MifareClassic1K, Ntag213, install, random_uid
 
 CARD = bytes.fromhex("DEADBEEF")
 STICKER = bytes.fromhex("04A1B2C3D4E5F6")
@@ -19,13 +19,8 @@ TWIN = bytes.fromhex("04A1B2C3D4E580")  # same first three bytes as STICKER: sam
 
 
 @pytest.fixture
-def chip():
-    install()
-    emulated = MFRC522Chip()
-    attach(emulated, 0, 0, reset_pin=25)
-    yield emulated
-    emulated.resume(power_cycled=False)
-    detach(emulated)
+def chip(emulated_chip):
+    return emulated_chip
 
 
 class Events:
@@ -37,7 +32,7 @@ class Events:
         reader.when_fault = lambda detail: self.q.put(("fault", detail))
         reader.when_ok = lambda: self.q.put(("ok", None))
 
-    def next(self, timeout=2.0):
+    def next(self, timeout=10.0):  # a bound for a loaded machine; an event that comes returns at once
         try:
             return self.q.get(timeout=timeout)
         except queue.Empty:

@@ -60,7 +60,7 @@ def test_kiosk_commands_run_without_the_web_server_libraries(tmp_path):
 @pytest.mark.slow
 def test_kiosk_sync_and_run_without_the_web_server_libraries(tmp_path):
     central = tmp_path / "central.db"
-    cdb = central_db.open_db(central)
+    cdb = central_db.init_db(central)
     central_db.import_csv(cdb, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     token = central_db.add_kiosk(cdb, "door")
     port = free_port()
@@ -111,8 +111,9 @@ def wait_for_port(port: int, process: subprocess.Popen) -> None:
 @pytest.mark.slow
 def test_the_central_store_serves_pages_without_the_kiosk_s_libraries(tmp_path):
     central = tmp_path / "central.db"
-    created = run_without(KIOSK_ONLY, "sync.server.cli", "add-kiosk", "door", "--db", str(central))
-    assert created.returncode == 0, created.stderr
+    for command in (["init"], ["add-kiosk", "door"]):
+        created = run_without(KIOSK_ONLY, "sync.server.cli", *command, "--db", str(central))
+        assert created.returncode == 0, created.stderr
     port = free_port()
     server = subprocess.Popen([sys.executable, WITHOUT, KIOSK_ONLY, "-m", "sync.server.cli", "serve", "--db",
                                str(central), "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,

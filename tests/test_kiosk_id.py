@@ -32,4 +32,5 @@ def test_a_good_kiosk_id_is_taken_everywhere(tmp_path, good):
     config.write_text(f'[kiosk]\nid = "{good}"\n')
     assert load_config(config).kiosk.id == good
     assert CliRunner().invoke(kiosk, ["init", "--db", str(tmp_path / "k.db"), "--kiosk-id", good]).exit_code == 0
+    assert CliRunner().invoke(central, ["init", "--db", str(tmp_path / "c.db")]).exit_code == 0
     assert CliRunner().invoke(central, ["add-kiosk", good, "--db", str(tmp_path / "c.db")]).exit_code == 0

@@ -102,11 +102,11 @@ CASES = {
     "return at idle, belongs to another cabinet": (
         [(0, book(CABINET_BOOK, loan(CABINET_BOOK, MIA)))],
         dict(outcome="return", records=[("return", "s1", "c1", False)],
-             message="Returned: Frog and Toad. Please put it in class-3a."),
+             message="Returned: Frog and Toad. Please put it in Class 3A."),
     ),
     "not on loan, belongs to another cabinet": (
         [(0, book(CABINET_BOOK))],
-        dict(outcome="info", reason="not_on_loan", message="Frog and Toad is not on loan. It belongs in class-3a."),
+        dict(outcome="info", reason="not_on_loan", message="Frog and Toad is not on loan. It belongs in Class 3A."),
     ),
     "a lost book turns up at idle: flagged for the librarian": (
         [(0, book(LOST))],
@@ -115,7 +115,7 @@ CASES = {
     "unknown tag at idle": (
         [(0, Tap("04DEADBEEF0001"))],
         dict(outcome="unknown_tag", records=[("unknown_tag", None, None, False)], light=["error"],
-             sound=["error"], screen="result", tone="error", message="Please give this to the librarian"),
+             sound=["librarian"], screen="result", tone="error", message="Please give this to the librarian"),
     ),
     "unknown barcode": (
         [(0, Scan("9780000000000"))],
@@ -337,10 +337,13 @@ def test_session_shows_overdue_books_and_allowance():
     assert state.view.blocked is None
 
 
-def test_blocked_patron_is_told_why_and_may_borrow_none():
+def test_blocked_patron_is_told_why_once_and_what_they_may_still_do():
     state, _ = run([(0, card(MIA, VERY_LATE))])
-    assert state.view.allowance == 0
-    assert "very late" in state.view.blocked.render()
+    view = state.view
+    assert "very late" in view.message.render() and view.tone == "error"
+    assert view.blocked == view.message  # the screen says it once, in the banner
+    assert view.can_do.render() == "You can still return books."
+    assert view.allowance is None  # no "You may borrow 0 more."
 
 
 def test_due_date_on_a_closed_day_moves_to_the_next_open_day():
@@ -406,3 +409,17 @@ def test_a_session_timeout_and_a_door_alarm_in_one_tick_keep_both_outcomes():
     assert outcomes == [("session_end", "timeout"), ("info", "door_open_too_long")]
     assert [e.kind for e in effects if isinstance(e, Record)] == ["door_open_too_long"]
     assert state.view.screen == "summary" and state.view.tone == "error"  # the alarm shows over the summary
+
+
+def test_outcome_screen_and_tone_names_are_the_declared_ones():
+    # kiosk simulate's JSON lines are a contract: a misspelt name fails where it is made.
+    from kiosk.domain.view import Message, View
+
+    with pytest.raises(ValueError, match="not a known reason"):
+        Outcome("info", Message("x"), reason="belongs_hear")
+    with pytest.raises(ValueError, match="not a known outcome"):
+        Outcome("checkin", Message("x"))
+    with pytest.raises(ValueError, match="no screen"):
+        View(screen="idel", language="en", kiosk_name="k", now=T0)
+    with pytest.raises(ValueError, match="not a known sound"):
+        Sound("beep")

@@ -48,6 +48,7 @@ def login_sees(url, text) -> bool:
 
 def test_a_school_moves_into_the_district_and_its_kiosks_push_on_and_pull(tmp_path, pg_cluster):
     school_db = tmp_path / "central.db"
+    ok("init", "--db", school_db)
     tokens = {k: ok("add-kiosk", k, "--db", school_db).strip() for k in ("door", "cabinet-3a")}
     ok("import", "patrons", DEMO / "patrons.csv", "--db", school_db)
     ok("import", "items", DEMO / "items.csv", "--db", school_db)
@@ -66,6 +67,7 @@ def test_a_school_moves_into_the_district_and_its_kiosks_push_on_and_pull(tmp_pa
     before = held(central_db.open_db(school_db))
 
     district = pg_cluster.new_database()
+    ok("init", "--db", district)
     ok("add-school", "south", "--db", district)
     ok("add-kiosk", "door", "--db", district, "--school", "south")  # another school's door: no clash
     moved = ok("move-to", district, "--school", "north", "--db", school_db)

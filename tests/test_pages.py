@@ -3,45 +3,17 @@
 import html
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from sync.server import db as store
 from sync.server.auth import check_password, hash_password
-from tests.servers import CentralServer
-
-DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
-PASSWORD = "correct horse battery"
-
-
-def seed(path):
-    db = store.open_db(path)
-    store.set_librarian(db, "wu", hash_password(PASSWORD))
-    store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
-    store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
-    store.add_kiosk(db, "door")
-    stamp = {"trusted": True, "boot_id": "b", "monotonic": 1.0}
-    records = [
-        {"seq": 1, "kind": "unknown_tag", "at": "2026-11-20T01:00:00+00:00", "details": {"uid": "04CAFE0000BEEF"},
-         **stamp},
-        {"seq": 2, "kind": "return", "at": "2026-11-20T02:00:00+00:00", "item_id": "B0004", **stamp},
-        {"seq": 3, "kind": "checkout", "at": "2026-11-01T02:00:00+00:00", "patron_id": "S1001", "item_id": "B0001",
-         "details": {"due": "2026-11-15"}, **stamp},
-    ]
-    store.push(db, "door", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
-                            "records": records})
-    return db
-
+from tests.servers import PASSWORD
 
 @pytest.fixture
-def central(store_url):
-    path = store_url
-    db = seed(path)
-    with CentralServer(path) as server:
-        server.db = db
-        yield server
+def central(pages_central):
+    return pages_central
 
 
 def login(central, password=PASSWORD):
@@ -128,7 +100,7 @@ def test_an_unknown_tag_is_attached_and_kiosks_pull_it(central):
 def test_a_flagged_return_is_resolved_and_the_resolution_logged(central):
     client, _ = login(central)
     page = client.get("/flagged")
-    assert "return_not_on_loan" in page.text
+    assert "Returned while the book was not on loan" in page.text  # the reason in words, not its code
     client.post("/flagged", data={"kiosk_id": "door", "seq": "2", "resolution": "lost", "csrf": csrf_of(page.text)})
     assert central.db.execute("SELECT resolution, resolved_by FROM merge_flags WHERE seq = 2").fetchone() == (
         "lost", "wu")
@@ -149,7 +121,7 @@ def test_the_log_filters_by_kind_and_pages(central):
     page = client.get("/log", params={"kind": "checkout"})
     assert "Charlotte" in page.text and "04CAFE" not in page.text
     flagged = client.get("/log", params={"flagged": "1"})
-    assert "return_not_on_loan" in flagged.text and "checkout" not in flagged.text
+    assert "Returned while the book was not on loan" in flagged.text and "Charlotte" not in flagged.text
 
 
 def test_blocking_a_card_and_sending_a_book_to_repair_are_registered_and_pulled(central):
@@ -179,7 +151,7 @@ def test_the_rules_editor_saves_valid_rules_for_the_kiosks_and_refuses_bad_ones(
     form = client.get("/rules")
     token = csrf_of(form.text)
     data = {"csrf": token, "block_overdue_days": "10", "closed_weekdays": ["sat", "sun"],
-            "holidays": "2026-12-25\n2027-01-01"}
+            "holidays": "2026-12-25\n2027-01-01", "term_goal": "15", "class_month_goal": "2"}
     for ptype in ("student", "teacher", "volunteer", "librarian"):
         data.update({f"{ptype}.loan_days": "21" if ptype == "student" else "30", f"{ptype}.max_loans": "4",
                      f"{ptype}.renewals": "2"})
@@ -258,11 +230,12 @@ def test_the_log_pages_back_through_older_records(central):
                                        "monotonic": 1.0, "records": records})
     client, _ = login(central)
     first = client.get("/log", params={"kiosk": "cabinet"})
-    seqs = [int(s) for s in re.findall(r"<td>cabinet</td><td>(\d+)</td>", first.text)]
+    row = r"<td class=\"lead\">cabinet</td><td class=\"lead\">#(\d+)</td>"
+    seqs = [int(s) for s in re.findall(row, first.text)]
     assert seqs == list(range(70, 20, -1))
     older = html.unescape(re.search(r'href="\?([^"]+)">Older records', first.text).group(1))
     second = client.get("/log?" + older)
-    assert [int(s) for s in re.findall(r"<td>cabinet</td><td>(\d+)</td>", second.text)] == list(range(20, 0, -1))
+    assert [int(s) for s in re.findall(row, second.text)] == list(range(20, 0, -1))
     assert "Older records" not in second.text
 
 

@@ -14,7 +14,7 @@ TODAY = date(2026, 11, 23)
 
 
 def seeded(url):
-    db = store.open_db(url)
+    db = store.init_db(url)
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
     store.add_kiosk(db, "door")
@@ -45,7 +45,7 @@ def seeded(url):
 
 def test_statistics_against_the_reading_goals(store_url):
     db = seeded(store_url)
-    facts = store.reading_statistics(db, store.term_start(TODAY), TODAY)
+    facts = store.reading_statistics(db, store.term_start(db, TODAY), TODAY)
     assert facts["since"] == "2026-09-01"
     books = {s["id"]: s["books"] for s in facts["students"]}
     assert (books["S1001"], books["S1002"], books["S1003"]) == (2, 1, 0)
@@ -87,3 +87,24 @@ def test_the_chart_is_svg_with_the_goal_and_escaped_labels():
     assert svg.startswith("<svg") and "goal 2" in svg and "stroke-dasharray" in svg
     assert "&lt;b&gt;4B&lt;/b&gt;" in svg and "<b>" not in svg
     assert svg.count("<rect") == 2
+
+
+def test_the_goals_and_terms_set_in_the_rules_are_the_ones_the_pages_count_by(tmp_path):
+    from kiosk.domain.policy import parse_policy
+    from tests.test_pages import login
+
+    db = store.init_db(tmp_path / "central.db")
+    assert store.term_start(db, TODAY) == date(2026, 9, 1)  # no terms set: 1 September
+    store.set_rules(db, parse_policy({"term_goal": 20, "class_month_goal": 3, "term_starts": ["2026-11-02"]}))
+    assert store.term_start(db, TODAY) == date(2026, 11, 2)
+    from tests.servers import CentralServer, seed_pages
+
+    path = tmp_path / "pages.db"
+    seeded_db = seed_pages(path)
+    store.set_rules(seeded_db, parse_policy({"term_goal": 20, "class_month_goal": 3}))
+    with CentralServer(path) as server:
+        client, _ = login(server)
+        stats = client.get("/stats").text
+        exported = client.get("/export/stats.csv").text
+    assert "goal 3" in stats and "20" in stats
+    assert exported.splitlines()[1].endswith(",20")

@@ -6,6 +6,8 @@ import os
 import queue
 import re
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from datetime import datetime, timezone
@@ -25,9 +27,15 @@ from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
 from kiosk.config import ScreenSection  # noqa: E402
 from kiosk.demo.keys import DemoKeys  # noqa: E402
-from kiosk.run import MAINTENANCE_EXIT, MainLoop, SyncNow, open_display  # noqa: E402
+from kiosk.run import MAINTENANCE_EXIT, MainLoop, open_display  # noqa: E402
+from kiosk.startup import SyncNow  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
+from sync.lock import holder  # noqa: E402
+from sync.server import db as central_db  # noqa: E402
+from tests.servers import CentralServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -246,38 +254,75 @@ def test_the_reader_fault_screen_and_recovery_on_the_real_driver(rig, real_devic
     assert {"reader_fault", "reader_ok"} <= set(r.kinds())
 
 
-def test_sync_now_runs_beside_the_loop_and_never_holds_it_up(rig, tmp_path):
-    silent = socket.socket()  # a central store that takes the connection and never answers
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(4)
-    silent.settimeout(20)
+def sync_processes(db_path):
+    """The `kiosk sync` processes running for this database, from /proc."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"sync" in words and str(db_path).encode() in words:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def test_sync_now_signals_the_running_sync_process_and_starts_no_other(rig, tmp_path):
+    central_path = tmp_path / "central.db"
+    central = central_db.init_db(central_path)
+    token = central_db.add_kiosk(central, "demo-door")
+    r = rig()
     config = tmp_path / "kiosk.toml"
-    config.write_text(f'[kiosk]\nid = "demo-door"\n[central]\nurl = "http://127.0.0.1:{silent.getsockname()[1]}"\n'
-                      f'token = "t0ken"\ntimeout = 60\n')
-    sync_now = SyncNow(tmp_path / "kiosk.db", str(config), "http://127.0.0.1")
-    r = rig(on_sync=sync_now)
+    with CentralServer(central_path) as server:
+        # Once an hour on its own: a sync within seconds is the staff screen's doing.
+        config.write_text(f'[kiosk]\nid = "demo-door"\n[central]\nurl = "{server.url}"\ntoken = "{token}"\n'
+                          "interval = 3600\n")
+        sync = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(r.db_path), "--config",
+                                 str(config)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r.kiosk.on_sync = SyncNow(r.db_path, server.url)
+        try:
+            r.until(lambda: central.execute("SELECT last_seen FROM kiosks WHERE id = 'demo-door'").fetchone()[0] is not None, seconds=20)
+            r.devices.reader.tap("04A1B2C3")
+            r.devices.reader.tap("04112233445566")
+            r.until(lambda: "checkout" in r.kinds())
+            assert store.pending_count(r.db) == 1
+            r.devices.reader.tap("5F607182")  # a volunteer: the staff screen
+            r.until(lambda: "sync" in r.screen.targets)
+            r.touch("sync")
+            r.turn()
+            r.until(lambda: store.pending_count(r.db) == 0, seconds=20)  # pushed at once, not in an hour
+            assert [r[0] for r in central.execute("SELECT kind FROM log ORDER BY seq")] == ["checkout", "staff_login"]
+            r.touch("sync")  # pressed again while it is syncing or after: still one sync process
+            r.turn()
+            assert sync_processes(r.db_path) == [sync.pid]
+            assert sync.poll() is None  # SIGUSR1 woke it; it did not end it
+        finally:
+            sync.terminate()
+            sync.wait(15)
+
+
+def test_a_second_sync_process_for_the_same_database_is_refused_and_wakes_the_first(tmp_path):
+    db_path = tmp_path / "kiosk.db"
+    prepare_demo_db(db_path, "demo-door")
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[kiosk]\nid = "demo-door"\n[central]\nurl = "http://127.0.0.1:9"\ntoken = "t"\n'
+                      "interval = 3600\n")
+    first = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(db_path), "--config",
+                              str(config)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        r.devices.reader.tap("5F607182")  # a volunteer: the staff screen
-        r.until(lambda: "sync" in r.screen.targets)
-        r.touch("sync")
-        r.turn()
-        assert sync_now.running
-        connection, _ = silent.accept()  # `kiosk sync --once` is talking to the central store ...
-        r.touch("sync")
-        r.turn()
-        first = sync_now.process
-        r.touch("done")
-        r.until(lambda: r.kiosk.view.screen == "idle")
-        r.clock.advance(3)
-        r.devices.reader.tap("04A1B2C3")  # ... and the kiosk serves the next student meanwhile
-        r.devices.reader.tap("04112233445566")
-        r.until(lambda: "checkout" in r.kinds())
-        assert sync_now.running and sync_now.process is first  # a second press started no second sync
+        deadline = time.monotonic() + 20
+        while holder(db_path) != first.pid:
+            assert time.monotonic() < deadline and first.poll() is None, "the first sync process did not start"
+            time.sleep(0.05)
+        second = subprocess.run([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--db", str(db_path),
+                                 "--config", str(config)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1
+        assert second.stderr.strip() == (f"kiosk: {db_path}: another sync process (pid {first.pid}) is running for "
+                                         "this database; it was asked to sync now (SIGUSR1)")
+        assert first.poll() is None
     finally:
-        sync_now.close()
-        silent.close()
-    assert not sync_now.running
-    connection.close()
+        first.terminate()
+        first.wait(15)
 
 
 def test_systemctl_status_names_the_screen_and_the_reader_fault(rig, tmp_path, monkeypatch):

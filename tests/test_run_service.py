@@ -9,32 +9,16 @@ import socket
 import threading
 import time
 
-import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-from gpiozero import Device  # noqa: E402
-from gpiozero.pins.mock import MockFactory  # noqa: E402
 
 from kiosk import store  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
 from kiosk.demo import prepare_demo_db  # noqa: E402
 from kiosk.run import run  # noqa: E402
-from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
+from hardware.emulator import MifareClassic1K, Ntag213  # noqa: E402
 
 GREEN, LOCK, DOOR = 17, 23, 24
-
-
-@pytest.fixture
-def emulated_pi():
-    install()
-    chip = MFRC522Chip()
-    attach(chip, 0, 0, reset_pin=25)
-    before = Device.pin_factory
-    Device.pin_factory = factory = MockFactory()
-    yield chip, factory
-    factory.reset()
-    Device.pin_factory = before
-    detach(chip)
 
 
 def wait_for(condition, what, seconds=10.0):

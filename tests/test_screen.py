@@ -1,4 +1,5 @@
-"""The kiosk screen as a person sees it: every screen, both languages, three sizes (SDL dummy driver)."""
+"""The kiosk screen's drawing machinery: what it redraws and when, fitting text, finding a Chinese font, the
+idle slides taking turns (SDL dummy driver)."""
 
 import os
 from datetime import datetime, timedelta, timezone
@@ -9,75 +10,19 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import pygame  # noqa: E402
 
 from kiosk.domain.errors import ConfigError  # noqa: E402
+from kiosk.domain.view import Book, KioskStatus, Message, Slide, View  # noqa: E402
 from kiosk.i18n import translator  # noqa: E402
-from kiosk.screen import SIZES, Screen, find_cjk_font, fit_text  # noqa: E402
-from kiosk.demo.gallery import SCENES, render_all  # noqa: E402
-from kiosk.domain.view import KioskStatus, Message, View  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def gallery(tmp_path_factory):
-    return render_all(tmp_path_factory.mktemp("screens"))
-
-
-def test_every_screen_in_both_languages_and_three_sizes_was_drawn(gallery):
-    assert len(gallery) == len(SCENES) * 2 * len(SIZES)
-    screens = {item["view"].screen for item in gallery}
-    assert screens == {"idle", "result", "session", "summary", "staff", "help", "fault"}
-
-
-def test_no_text_overflows_its_box(gallery):
-    bad = [f"{item['path'].name}: {problem}" for item in gallery for problem in item["overflow"]]
-    assert bad == []
-
-
-def test_long_titles_are_shortened_with_an_ellipsis_not_cut(gallery):
-    small = next(i for i in gallery if i["scene"] == "checkout" and i["size"] == (320, 240)
-                 and i["language"] == "en")
-    titles = [b for b in small["screen"].boxes if "Dragons" in b.text]
-    assert titles and any(line.endswith("…") for b in titles for line in b.lines)
-
-
-def notdef(font):
-    """The font's picture for a character it lacks."""
-    return pygame.image.tobytes(font.render("\U0010FFFD", True, (0, 0, 0), (255, 255, 255)), "RGB")
-
-
-def test_chinese_screens_show_chinese_glyphs_not_empty_boxes(gallery):
-    for item in gallery:
-        if item["language"] != "zh_CN":
-            continue
-        screen = item["screen"]
-        font = screen.fonts["small"]
-        chinese = {c for b in screen.boxes for c in b.text if ord(c) >= 0x4E00}
-        assert chinese, f"{item['path'].name} shows no Chinese"
-        empty = notdef(font)
-        for char in chinese:
-            picture = pygame.image.tobytes(font.render(char, True, (0, 0, 0), (255, 255, 255)), "RGB")
-            assert picture != empty, f"{char!r} drawn as an empty box in {item['path'].name}"
-
-
-def test_a_font_without_chinese_is_caught_by_that_check():
-    font = pygame.font.Font("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 20)
-    assert pygame.image.tobytes(font.render("借", True, (0, 0, 0), (255, 255, 255)), "RGB") == notdef(font)
-
-
-def test_touch_buttons_are_big_enough_and_answer_a_touch(gallery):
-    for item in gallery:
-        for name, rect in item["screen"].targets.items():
-            assert rect.height >= 40 and rect.width >= 56, (item["path"].name, name, rect)
-            assert item["screen"].hit(rect.center) == name
-    idle = next(i for i in gallery if i["scene"] == "idle" and i["size"] == (800, 480))
-    assert set(idle["screen"].targets) == {"help", "lang"}
-    assert idle["screen"].hit((400, 200)) is None
-
+from kiosk.screen import ROTATE_SECONDS, Screen, find_cjk_font, fit_text  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 9, 0, 5, tzinfo=timezone.utc)
+SLIDES = (Slide("new", Message("New in {home}", {"home": "Library"}), books=(Book("Holes", "Louis Sachar", "F SAC"),)),
+          Slide("popular", Message("Most borrowed this month"), books=(Book("Matilda", "Roald Dahl", "F DAH"),)))
 
 
-def idle_view(now=NOW, **status):
+def idle_view(now=NOW, slides=(), **status):
     return View(screen="idle", language="en", kiosk_name="Library door", now=now, status=KioskStatus(**status),
-                heading=Message("Tap your card to borrow. Tap a book to return."), buttons=("help", "lang"))
+                heading=Message("Tap your card to borrow. Tap a book to return."), buttons=("help", "lang"),
+                slides=slides)
 
 
 def test_redraws_only_when_something_changed():
@@ -95,6 +40,20 @@ def test_redraws_only_when_something_changed():
     assert any("3 waiting" in b.text for b in screen.boxes)
 
 
+def test_the_slides_take_turns_and_only_their_card_is_redrawn():
+    screen = Screen(pygame.Surface((800, 480)), translator)
+    start = datetime.fromtimestamp(ROTATE_SECONDS * 1000, timezone.utc)  # the first slide's turn
+    screen.show(idle_view(start, SLIDES))
+    screen.draw(start)
+    assert "New in Library" in [b.text for b in screen.boxes]
+    assert screen.draw(start + timedelta(seconds=ROTATE_SECONDS - 1)) == []
+    turned = screen.draw(start + timedelta(seconds=ROTATE_SECONDS))
+    assert turned == [screen.slide_rect] and screen.slide_rect.width < 400
+    shown = [b.text for b in screen.boxes]
+    assert "Most borrowed this month" in shown and "New in Library" not in shown
+    assert "Tap your card to borrow. Tap a book to return." in shown  # the instruction stays
+
+
 def test_fitting_wraps_words_and_chinese_characters():
     pygame.font.init()
     font = pygame.font.Font(find_cjk_font(), 20)
@@ -104,12 +63,37 @@ def test_fitting_wraps_words_and_chinese_characters():
     chinese = fit_text(font, "先刷借书卡，再一本一本刷书就能借书。还书时只刷书就行。", 100, 9)
     assert len(chinese) > 2 and all(font.size(line)[0] <= 100 for line in chinese)
     assert "".join(chinese) == "先刷借书卡，再一本一本刷书就能借书。还书时只刷书就行。"
+    assert not any(line.startswith(("，", "。")) for line in chinese)  # no line starts with a closing mark
 
 
 def test_a_missing_font_says_what_to_install(monkeypatch):
     with pytest.raises(ConfigError, match=r"\[screen\] font: no such font file"):
         find_cjk_font("/nonexistent/font.ttf")
-    monkeypatch.setattr("kiosk.screen.KNOWN_FONTS", ())
+    monkeypatch.setattr("kiosk.screen.fonts.KNOWN_FONTS", ())
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(ConfigError, match="fonts-wqy-microhei"):
         find_cjk_font()
+
+
+def test_a_touch_on_the_keyboard_types_and_a_touch_on_a_button_presses(tmp_path):
+    from kiosk.app import Kiosk
+    from kiosk.clock import ScriptClock
+    from kiosk.config import parse_config
+    from kiosk.demo import prepare_demo_db
+    from kiosk.run import MainLoop
+    from kiosk import store
+    import queue
+
+    prepare_demo_db(tmp_path / "k.db")
+    screen = Screen(pygame.Surface((800, 480)), translator)
+    kiosk = Kiosk(store.open_db(tmp_path / "k.db"), parse_config({}), ScriptClock(NOW), screen=screen)
+    loop = MainLoop(kiosk, screen, queue.Queue())
+    screen.draw(NOW)
+    loop.touch(screen.targets["find"].center)
+    screen.draw(NOW)
+    for key in ("key:H", "key:O", "key:B", "key:backspace"):
+        loop.touch(screen.targets[key].center)
+        screen.draw(NOW)
+    assert kiosk.view.screen == "find" and kiosk.view.query == "HO"
+    loop.touch(screen.targets["done"].center)
+    assert kiosk.view.screen == "idle"

@@ -44,7 +44,7 @@ def test_a_checkout_and_a_return(tmp_path, db_path):
     assert (start["outcome"], start["patron"], start["screen"]) == ("session_start", "S1001", "session")
     assert checkout["outcome"] == "checkout" and checkout["item"] == "B0001" and checkout["due"] == "2026-12-07"
     assert checkout["record"] == 1 and checkout["led"] == "ok" and checkout["sound"] == "ok"
-    assert checkout["message"] == "Borrowed: Charlotte's Web. Please return it by 2026-12-07."
+    assert checkout["message"] == "Borrowed: Charlotte's Web. Please return it by Mon 7 Dec."
     assert end["outcome"] == "session_end" and end["screen"] == "summary"
     assert back["outcome"] == "return" and back["record"] == 2 and back["message"].startswith("Returned")
     log = [json.loads(line) for line in run("log", "--db", db_path).stdout.splitlines()]
@@ -57,7 +57,9 @@ def test_a_checkout_and_a_return(tmp_path, db_path):
 def test_the_loan_survives_a_restart(tmp_path, db_path):
     simulate(tmp_path, db_path, "at 2026-11-23T09:00:00+08:00\ntap 04A1B2C3\ntap 04112233445566\n")
     _, lines = simulate(tmp_path, db_path, "at 2026-11-23T10:00:00+08:00\ntap 04A1B2C3\ntap 04112233445566\n")
-    assert lines[1]["outcome"] == "renew" and lines[1]["due"] == "2026-12-07"
+    assert (lines[1]["outcome"], lines[1]["reason"], lines[1]["due"]) == ("info", "already_yours", "2026-12-07")
+    _, lines = simulate(tmp_path, db_path, "at 2026-11-25T10:00:00+08:00\ntap 04A1B2C3\ntap 04112233445566\n")
+    assert lines[1]["outcome"] == "renew" and lines[1]["due"] == "2026-12-09"
 
 
 def test_refusal_reasons_are_stable_codes(tmp_path, db_path):
@@ -72,7 +74,7 @@ def test_refusal_reasons_are_stable_codes(tmp_path, db_path):
 def test_unknown_tag_and_bad_read(tmp_path, db_path):
     _, lines = simulate(tmp_path, db_path, "tap 04DEADBEEF0001\n")
     assert lines[0]["outcome"] == "unknown_tag" and lines[0]["record"] == 1
-    assert lines[0]["message"] == "Please give this to the librarian" and lines[0]["sound"] == "error"
+    assert lines[0]["message"] == "Please give this to the librarian" and lines[0]["sound"] == "librarian"
 
 
 def test_chinese_after_the_language_button(tmp_path, db_path):

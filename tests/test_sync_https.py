@@ -38,7 +38,7 @@ def pki(tmp_path_factory):
 @pytest.fixture(scope="module")
 def central(tmp_path_factory, pki):
     path = tmp_path_factory.mktemp("central") / "central.db"
-    db = central_db.open_db(path)
+    db = central_db.init_db(path)
     token = central_db.add_kiosk(db, "door")
     central_db.import_csv(db, "items", "id,title,author,call_number,tag_uid,barcode,home,status\n"
                                        "B1,Holes,,,04445566778899,,library,available\n", "items.csv")

@@ -17,8 +17,7 @@ DATA = Path(__file__).resolve().parent / "files"
 
 def prepare_demo_db(path: Path, kiosk_id: str = "demo-door") -> None:
     """A fresh kiosk database holding the demo patrons and items."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
+    store.remove_db(path)
     db = store.init_db(path, kiosk_id)
     patrons = catalog.parse_patrons((DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     store.save_patrons(db, patrons)

@@ -23,6 +23,9 @@ from kiosk.config import Config
 from kiosk.demo import DATA
 from kiosk.i18n import translator
 
+# The librarian's pages of the demo's central store (its database is made anew each time).
+DEMO_LIBRARIAN, DEMO_PASSWORD = "demo", "demo-library"
+
 
 def transcript(db_path: Path, out=sys.stdout) -> None:
     """Run the demo script and print each outcome as a person would read it."""
@@ -44,14 +47,17 @@ def transcript(db_path: Path, out=sys.stdout) -> None:
 def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
     """A central store on loopback holding the demo patrons and items; returns it, its URL and a kiosk token."""
     from sync.server import db as central_db
+    from sync.server.auth import hash_password
 
     path = folder / "central.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-    db = central_db.open_db(path)
+    db = central_db.init_db(path)
     central_db.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     central_db.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
     token = central_db.add_kiosk(db, "demo-door", "Library door")
+    central_db.save_settings(db, "demo", {"school_name": "Demo Primary School", "timezone": "Asia/Shanghai"})
+    central_db.set_librarian(db, DEMO_LIBRARIAN, hash_password(DEMO_PASSWORD))
     db.conn.close()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -104,12 +110,12 @@ def main() -> None:
         config_path = write_config(folder, url, token)
         config = load_config(config_path)
         db_path = folder / "kiosk.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        store.remove_db(db_path)  # the demo starts over on purpose
         db = store.init_db(db_path, "demo-door")
         SyncClient(db, config).run_once()  # the catalog comes from the central store
         print(f"Central store at {url} (its database: {folder / 'central.db'}); "
               f"the kiosk pulled {store.status(db)['patrons']} patrons and {store.status(db)['items']} items.")
+        print(f"The librarian's pages: {url}/desk (log in as {DEMO_LIBRARIAN}, password {DEMO_PASSWORD}).")
         ok, why = display_available()
         if ok:
             processes.append(subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(db_path),

@@ -1,6 +1,7 @@
 """Reading patrons and items from CSV: all or nothing, every bad row named.
 
-Pure: the caller reads the file and passes the UIDs already in use, and
+Pure: the caller reads the file (`kiosk.domain.encodings` tells UTF-8, GBK
+and GB18030 apart) and passes the UIDs already in use, and
 saves the result in one transaction. The kiosk's `kiosk import` and the
 central store's `kiosk-central import` (and its web page) share these rules.
 """
@@ -13,20 +14,14 @@ from datetime import date
 
 from kiosk.domain.errors import BadUid, ImportRejected
 from kiosk.domain.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
+from kiosk.domain.money import parse_money
 
 PATRON_COLUMNS = ("id", "name", "type", "class", "card_uid", "status", "expires")
 ITEM_COLUMNS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
+ITEM_OPTIONAL = ("price",)  # a file without them imports as before
 
 
-def decode(data: bytes, source: str) -> str:
-    """CSV bytes as text: UTF-8, with or without the BOM spreadsheets add."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(source, [f"not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8"]) from None
-
-
-def _rows(text: str, source: str, columns: tuple[str, ...]):
+def _rows(text: str, source: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()):
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
@@ -42,7 +37,7 @@ def _rows(text: str, source: str, columns: tuple[str, ...]):
         if None in row:
             yield start, None
             continue
-        values = {k: (v or "").strip() for k, v in row.items() if k in columns}
+        values = {k: (v or "").strip() for k, v in row.items() if k in columns or k in optional}
         if not any(values.values()):
             continue
         yield start, values
@@ -76,7 +71,7 @@ def _check_uids(found: list[tuple[int, str, str | None]], same_table: dict[str, 
 
 
 def _parse(text: str, source: str, columns, required: str, uid_column: str, build,
-           same_uids: dict[str, str], other_uids: dict[str, str], other_name: str) -> list:
+           same_uids: dict[str, str], other_uids: dict[str, str], other_name: str, optional=()) -> list:
     """The checks every import shares: ids, the `required` column and UIDs.
 
     `build(row, where, uid, problems)` checks the table's own columns and
@@ -86,7 +81,7 @@ def _parse(text: str, source: str, columns, required: str, uid_column: str, buil
     parsed: list = []
     lines: dict[str, int] = {}
     uids: list[tuple[int, str, str | None]] = []
-    for line, row in _rows(text, source, columns):
+    for line, row in _rows(text, source, columns, optional):
         where = f"line {line}"
         if row is None:
             problems.append(f"{where}: more fields than the header has columns")
@@ -132,8 +127,14 @@ def _item(row: dict, where: str, uid: str | None, problems: list[str]) -> Item:
     status = row["status"].lower() or "available"
     if status not in ITEM_STATUSES:
         problems.append(f"{where}: status {row['status']!r} is not one of {', '.join(ITEM_STATUSES)}")
+    price = None
+    if row.get("price"):
+        try:
+            price = parse_money(row["price"], "price")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
     return Item(id=row["id"], title=row["title"], author=row["author"], call_number=row["call_number"],
-                tag_uid=uid, barcode=row["barcode"] or None, home=row["home"], status=status)
+                tag_uid=uid, barcode=row["barcode"] or None, home=row["home"], status=status, price_cents=price)
 
 
 def parse_patrons(text: str, source: str, patron_uids: dict[str, str] | None = None,
@@ -151,4 +152,4 @@ def parse_items(text: str, source: str, item_uids: dict[str, str] | None = None,
                 patron_uids: dict[str, str] | None = None) -> list[Item]:
     """Items from CSV text, or `ImportRejected` naming every bad row."""
     return _parse(text, source, ITEM_COLUMNS, "title", "tag_uid", _item, item_uids or {}, patron_uids or {},
-                  "patron")
+                  "patron", ITEM_OPTIONAL)

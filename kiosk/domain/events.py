@@ -15,7 +15,7 @@ from typing import Literal, Union, get_args
 
 from kiosk.domain.model import Item, Loan, Patron
 from kiosk.domain.records import Record
-from kiosk.domain.view import Message, View
+from kiosk.domain.view import Book, Message, Progress, Slide, View
 
 # ---------------------------------------------------------------- events
 
@@ -24,14 +24,18 @@ from kiosk.domain.view import Message, View
 class Tap:
     """A tag read by the reader. `found` is whatever the UID belongs to.
 
-    For a patron, `loans` are that patron's current loans; for an item,
-    `loan` is its current loan if it has one.
+    For a patron, `loans` are that patron's current loans and `progress`
+    their reading (students only); for an item, `loan` is its current loan
+    if it has one and `also` the books its readers also read, on the shelf
+    here.
     """
 
     uid: str
     found: Patron | Item | None = None
     loan: Loan | None = None
     loans: tuple[Loan, ...] = ()
+    progress: Progress | None = None
+    also: tuple[Book, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,10 @@ class Scan:
     barcode: str
     found: Item | None = None
     loan: Loan | None = None
+    also: tuple[Book, ...] = ()
 
 
-Button = Literal["done", "help", "lang", "inventory", "sync", "exit", "back"]
+Button = Literal["done", "help", "lang", "find", "inventory", "sync", "exit", "back"]
 BUTTONS: tuple[str, ...] = get_args(Button)
 # Buttons that may also be wired to a GPIO pin (`button_NAME` in the config's [hardware.pins]).
 HARDWARE_BUTTONS: tuple[str, ...] = ("done", "help", "lang")
@@ -54,6 +59,22 @@ class Press:
     """A button: a hardware button or a touch button on the screen."""
 
     button: Button
+
+
+@dataclass(frozen=True)
+class Type:
+    """Letters typed into Find a book; `query` is the search text after them, `found` its answers."""
+
+    text: str
+    query: str
+    found: tuple[Book, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShowcaseUpdate:
+    """New slides for the idle screen's rotation (after a sync or a session)."""
+
+    slides: tuple[Slide, ...]
 
 
 @dataclass(frozen=True)
@@ -91,36 +112,54 @@ class StatusUpdate:
     ip: str | None = None
 
 
-Event = Union[Tap, Scan, Press, Tick, ReaderFault, ReaderOk, Door, StatusUpdate]
+Event = Union[Tap, Scan, Press, Type, ShowcaseUpdate, Tick, ReaderFault, ReaderOk, Door, StatusUpdate]
 
 # ---------------------------------------------------------------- effects
 
-OUTCOMES = (
-    "session_start",
-    "session_end",
-    "checkout",
-    "return",
-    "renew",
-    "refused",
+OutcomeKind = Literal["session_start", "session_end", "checkout", "return", "renew", "refused", "unknown_tag",
+                      "ignored", "staff", "info"]
+OUTCOMES: tuple[str, ...] = get_args(OutcomeKind)
+# Every reason an outcome may give (`reason` of kiosk simulate's JSON line): refusals and blocks
+# (`kiosk.domain.rules.REASONS`), and the rest by outcome: docs/design.md has the table.
+Reason = Literal[
+    "card_blocked", "card_expired", "blocked_overdue", "limit_reached", "item_unavailable", "on_loan_to_other",
+    "renewal_limit",  # refused (and session_start for the blocks)
+    "same_card", "done", "timeout",  # session_end
+    "debounce", "not_here", "bad_read",  # ignored
+    "inventory", "sync", "exit", "find",  # staff, and find a book
+    "not_on_loan", "found_lost", "found_withdrawn", "help", "language", "reader_fault", "reader_ok", "door_open",
+    "door_closed", "door_open_too_long", "item_details", "already_yours",  # info
     "unknown_tag",
-    "ignored",
-    "staff",
-    "info",
-)
+]
+REASONS: tuple[str, ...] = get_args(Reason)
+LightPattern = Literal["ok", "error", "fault", "off"]
+SoundName = Literal["ok", "error", "librarian"]
+
+
+def _check(value, allowed: tuple[str, ...], what: str) -> None:
+    # The names are the contract of kiosk simulate's JSON lines: a new one is added above, never made up.
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not a known {what} ({', '.join(allowed)})")
 
 
 @dataclass(frozen=True)
 class Light:
     """LED pattern: ok (green), error (red), fault (blinking red), off."""
 
-    pattern: str
+    pattern: LightPattern
+
+    def __post_init__(self):
+        _check(self.pattern, get_args(LightPattern), "light pattern")
 
 
 @dataclass(frozen=True)
 class Sound:
-    """Buzzer: ok (one short beep) or error (two beeps)."""
+    """Buzzer: ok (done: one short beep), error (refused: two beeps), librarian (see the librarian: one long)."""
 
-    name: str
+    name: SoundName
+
+    def __post_init__(self):
+        _check(self.name, get_args(SoundName), "sound")
 
 
 @dataclass(frozen=True)
@@ -152,16 +191,25 @@ class Outcome:
     """What one event amounted to, for the scripted kiosk's JSON line.
 
     `kind` is one of `OUTCOMES`; `reason` is a stable code for refusals
-    (and for info outcomes); `message` is what the screen says.
+    (and for info outcomes); `message` is what the screen says; `progress`
+    a student's reading, on a session's start and end; `also` the books
+    recommended after a checkout.
     """
 
-    kind: str
+    kind: OutcomeKind
     message: Message
-    reason: str | None = None
+    reason: Reason | None = None
     patron_id: str | None = None
     item_id: str | None = None
     due: date | None = None
     flagged: bool = False
+    progress: Progress | None = None
+    also: tuple[Book, ...] = ()
+
+    def __post_init__(self):
+        _check(self.kind, OUTCOMES, "outcome")
+        if self.reason is not None:
+            _check(self.reason, REASONS, "reason")
 
 
 Effect = Union[Record, Light, Sound, Unlock, Show, SyncNow, ExitKiosk, Outcome]

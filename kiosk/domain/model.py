@@ -77,6 +77,7 @@ class Item:
     barcode: str | None = None
     home: str = ""
     status: str = "available"
+    price_cents: int | None = None  # what a lost or damaged copy is charged (central store only)
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,24 @@ def _default_types() -> dict[str, LoanRule]:
 
 @dataclass(frozen=True)
 class Policy:
-    """The circulation rules of BRIEF section 4, set centrally.
+    """The circulation rules of BRIEF section 4 and the school's reading goals, set centrally.
 
     `closed_weekdays` uses Python's numbering (Monday 0 .. Sunday 6).
+    `term_goal` is books per student per term; `class_month_goal` books per
+    student per month, counted by class. `term_starts` are the first days of
+    the school's terms (empty: 1 September and 1 February). With
+    `showcase_names` the idle screen may name keen readers (first name and
+    class only).
     """
 
     types: dict[str, LoanRule] = field(default_factory=_default_types)
     block_overdue_days: int = 14
     closed_weekdays: tuple[int, ...] = (5, 6)
     holidays: tuple[date, ...] = ()
+    term_goal: int = 15
+    class_month_goal: int = 2
+    term_starts: tuple[date, ...] = ()
+    showcase_names: bool = False
 
     def rule_for(self, patron_type: str) -> LoanRule:
         return self.types.get(patron_type, self.types["student"])

@@ -14,6 +14,14 @@ from kiosk.domain.errors import ConfigError
 from kiosk.domain.model import PATRON_TYPES, LoanRule, Policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Each number's sane range: a typo (1500 loan days, 0 books as the goal) is refused with its name.
+RANGES = {
+    "loan_days": (1, 365), "max_loans": (0, 100), "renewals": (0, 20), "block_overdue_days": (0, 365),
+    "term_goal": (1, 200), "class_month_goal": (1, 50),
+}
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # dates outside are typos
+MAX_HOLIDAYS = 366
+MAX_TERMS = 12
 
 
 class TableReader:
@@ -29,7 +37,7 @@ class TableReader:
         where = f"[{self.section}] {key}".rstrip()
         raise ConfigError(f"{self.path}: {where}: {why}")
 
-    def take(self, key, kind, default, choices=None, minimum=None):
+    def take(self, key, kind, default, choices=None, minimum=None, maximum=None):
         if key not in self.table:
             return default
         value = self.table.pop(key)
@@ -41,7 +49,30 @@ class TableReader:
             self.fail(key, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, not {value!r}")
+        if maximum is not None and value > maximum:
+            self.fail(key, f"must be at most {maximum}, not {value!r}")
         return value
+
+    def number(self, key: str, default: int) -> int:
+        """A whole number within its range in `RANGES`."""
+        low, high = RANGES[key]
+        return self.take(key, int, default, minimum=low, maximum=high)
+
+    def dates(self, key: str, most: int, example: str) -> list[date]:
+        """A list of ISO dates between `FIRST_YEAR` and `LAST_YEAR`, at most `most` of them."""
+        out = []
+        values = self.take(key, list, [])
+        if len(values) > most:
+            self.fail(key, f"at most {most} dates, not {len(values)}")
+        for text in values:
+            try:
+                day = date.fromisoformat(str(text))
+            except ValueError:
+                self.fail(key, f"{text!r} is not a date like {example}")
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.fail(key, f"{text!r} is not between {FIRST_YEAR} and {LAST_YEAR}")
+            out.append(day)
+        return sorted(set(out))
 
     def done(self):
         for key in self.table:
@@ -58,9 +89,9 @@ def parse_policy(table: dict, path: str = "(rules)") -> Policy:
             t = TableReader(path, f"policy.{ptype}", r.table.pop(ptype))
             base = types[ptype]
             types[ptype] = LoanRule(
-                loan_days=t.take("loan_days", int, base.loan_days, minimum=1),
-                max_loans=t.take("max_loans", int, base.max_loans, minimum=0),
-                renewals=t.take("renewals", int, base.renewals, minimum=0),
+                loan_days=t.number("loan_days", base.loan_days),
+                max_loans=t.number("max_loans", base.max_loans),
+                renewals=t.number("renewals", base.renewals),
             )
             t.done()
     closed = r.take("closed_weekdays", list, [WEEKDAYS[i] for i in d.closed_weekdays])
@@ -69,17 +100,15 @@ def parse_policy(table: dict, path: str = "(rules)") -> Policy:
             r.fail("closed_weekdays", f"{day!r} is not one of {', '.join(WEEKDAYS)}")
     if len(set(closed)) == 7:
         r.fail("closed_weekdays", "cannot close every day of the week")
-    holidays = []
-    for text in r.take("holidays", list, []):
-        try:
-            holidays.append(date.fromisoformat(str(text)))
-        except ValueError:
-            r.fail("holidays", f"{text!r} is not a date like 2026-12-25")
     out = Policy(
         types=types,
-        block_overdue_days=r.take("block_overdue_days", int, d.block_overdue_days, minimum=0),
+        block_overdue_days=r.number("block_overdue_days", d.block_overdue_days),
         closed_weekdays=tuple(sorted(WEEKDAYS.index(x) for x in set(closed))),
-        holidays=tuple(sorted(set(holidays))),
+        holidays=tuple(r.dates("holidays", MAX_HOLIDAYS, "2026-12-25")),
+        term_goal=r.number("term_goal", d.term_goal),
+        class_month_goal=r.number("class_month_goal", d.class_month_goal),
+        term_starts=tuple(r.dates("term_starts", MAX_TERMS, "2026-09-01")),
+        showcase_names=r.take("showcase_names", bool, d.showcase_names),
     )
     r.done()
     return out
@@ -91,6 +120,10 @@ def policy_to_table(policy: Policy) -> dict:
         "block_overdue_days": policy.block_overdue_days,
         "closed_weekdays": [WEEKDAYS[i] for i in policy.closed_weekdays],
         "holidays": [d.isoformat() for d in policy.holidays],
+        "term_goal": policy.term_goal,
+        "class_month_goal": policy.class_month_goal,
+        "term_starts": [d.isoformat() for d in policy.term_starts],
+        "showcase_names": policy.showcase_names,
     }
     for ptype, rule in policy.types.items():
         table[ptype] = {

@@ -1,485 +1,393 @@
 """The kiosk's screen, drawn with pygame-ce from the view model alone.
 
 `Screen.show(view)` remembers what to show; `Screen.draw(now)` draws it when
-something changed, or only the clock when its minute changed, and returns
-the rectangles drawn (an empty list when nothing was). No circulation logic
-lives here: every word and number comes from `kiosk.domain.view.View`.
+it changed, the clock when its minute changed, and the idle screen's slide
+when its turn came (`ROTATE_SECONDS`), and returns the rectangles drawn: an
+empty list when nothing was. No circulation logic lives here: every word and
+number comes from `kiosk.domain.view.View`; every picture is drawn by the
+program (`kiosk.screen.pictures`).
 
-Every text is placed in a box and fitted to it: wrapped at words (at
-characters for Chinese), and shortened with an ellipsis when it still does
-not fit. `Screen.boxes` keeps what was drawn where, so tests can check that
-no text overflows. Tones are never colour alone: each banner has an icon and
-a word.
+Each screen has one big instruction or greeting with its picture; buttons
+keep their places on every screen (`kiosk.screen.layout`). Every text is
+fitted to a box (`kiosk.screen.text`): only titles and names are ever
+shortened, never an instruction. `Screen.boxes` keeps what was drawn where,
+in which size, and `Screen.problems()` names any text outside its box or the
+screen, on top of another, cut short or under the least size, for the tests
+and the gallery.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import pygame
 
-from kiosk.domain.errors import ConfigError
-from kiosk.i18n import translator  # noqa: F401  (re-exported: Kiosk(translate=translator))
-from kiosk.domain.view import BUTTON_LABELS, N_, View
+from kiosk.domain.view import BUTTON_LABELS, N_, Message, View
+from kiosk.i18n import render, shown_params, translator
+from kiosk.screen import pictures
+from kiosk.screen.fonts import find_cjk_font
+from kiosk.screen.layout import SIZES, Layout
+from kiosk.screen.text import ELLIPSIS, fit_template, fit_text, tokens, wrap
 
-SIZES = ((320, 240), (480, 320), (800, 480))
+__all__ = ["SIZES", "Screen", "find_cjk_font", "translator", "fit_text"]
 
-# High contrast: near-black on white, and strong tone colours with white text.
+# High contrast: near-black on white, strong tone colours under white text.
 INK = (20, 20, 20)
 PAPER = (255, 255, 255)
-MUTED = (90, 90, 90)
+MUTED = (80, 80, 80)
 BAR = (24, 48, 96)
-TONES = {
+LATE = (170, 20, 20)
+BUTTON = (232, 236, 242)
+PANEL = (240, 244, 250)
+ACCENT = (24, 48, 96)
+ONLINE = (120, 220, 140)
+OFFLINE = (250, 200, 80)
+GOOD = (0, 110, 50)
+TONES = {  # colour, icon, word
     "ok": ((0, 110, 50), "ok", N_("OK")),
     "error": ((170, 20, 20), "cross", N_("Sorry")),
     "info": ((20, 70, 150), "info", N_("Note")),
     "neutral": ((60, 60, 60), "info", N_("Note")),
 }
-LATE = (170, 20, 20)
-BUTTON = (230, 230, 230)
-
 LANGUAGE_LABEL = {"en": "中文", "zh_CN": "English"}  # the button names the other language, in that language
+ROTATE_SECONDS = 8  # the idle screen's slides take turns this often
 
-KNOWN_FONTS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-)
+Content = Union[str, Message, None]
 
 
-def find_cjk_font(configured: Optional[str] = None) -> str:
-    """A font file with Chinese characters: `configured`, else one fontconfig or a known path finds."""
-    if configured:
-        if not Path(configured).is_file():
-            raise ConfigError(f"[screen] font: no such font file: {configured}")
-        return configured
-    if shutil.which("fc-match"):
-        try:
-            found = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
-                                   timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            found = ""
-        # fc-match always answers something; only a CJK family will do.
-        if found and any(name in found.lower() for name in ("wqy", "cjk", "han", "droidsansfallback")):
-            return found
-    for path in KNOWN_FONTS:
-        if os.path.isfile(path):
-            return path
-    raise ConfigError("no font with Chinese characters found: install one (on Debian and Raspberry Pi OS: "
-                      "sudo apt install fonts-wqy-microhei) or name a font file in [screen] font")
+def line_height(font: pygame.font.Font) -> int:
+    """The step from one line to the next: some sizes draw a pixel taller than their line spacing."""
+    return max(font.get_linesize(), font.get_height(), font.size("Ag")[1])
 
 
 @dataclass(frozen=True)
 class Box:
-    """One text drawn: the box it had to fit and where its lines landed."""
+    """One text drawn: the box it had to fit, where its lines landed, its colour and size.
+
+    `cut` is true when the text itself was cut short with an ellipsis (not
+    just a title in it); only texts that `may_cut` (titles, names) may be.
+    """
 
     box: pygame.Rect
     drawn: tuple[pygame.Rect, ...]
     text: str
     lines: tuple[str, ...]
+    color: tuple[int, int, int]
+    size: int = 0
+    cut: bool = False
+    may_cut: bool = False
 
 
 @dataclass(frozen=True)
-class Layout:
-    """Sizes for one screen size, scaled from 800x480."""
+class Icon:
+    """A drawn picture that carries a meaning beside colour: ok, cross, info, warn, star, card, book, ..."""
 
-    width: int
-    height: int
-
-    @property
-    def scale(self) -> float:
-        return min(self.width / 800, self.height / 480)
-
-    @property
-    def pad(self) -> int:
-        return max(4, round(12 * self.scale))
-
-    @property
-    def top(self) -> int:
-        return max(28, round(54 * self.scale))
-
-    @property
-    def buttons(self) -> int:
-        # A child's fingertip: about 10 mm on the 7" 800x480 and 3.5" 480x320
-        # displays, 9 mm on a 2.8" 320x240.
-        return max(50, round(self.height * 0.14))
-
-    def font_sizes(self) -> dict[str, int]:
-        s = self.scale
-        return {"heading": max(20, round(42 * s)), "body": max(16, round(30 * s)),
-                "small": max(13, round(22 * s)), "bar": max(14, round(24 * s))}
-
-
-def _is_wide(char: str) -> bool:
-    return ord(char) >= 0x2E80  # CJK and beyond: a line may break between any two
-
-
-def _tokens(text: str) -> list[str]:
-    """Words (with their trailing space) and single CJK characters."""
-    out, word = [], ""
-    for char in text:
-        if _is_wide(char):
-            if word:
-                out.append(word)
-                word = ""
-            out.append(char)
-        elif char == " ":
-            out.append(word + " ")
-            word = ""
-        else:
-            word += char
-    if word:
-        out.append(word)
-    return out
-
-
-def fit_text(font: pygame.font.Font, text: str, width: int, max_lines: int) -> list[str]:
-    """`text` in at most `max_lines` lines no wider than `width`; the last shortened with … if needed."""
-    lines: list[str] = []
-    line = ""
-    for token in _tokens(text):
-        candidate = line + token
-        if font.size(candidate.rstrip())[0] <= width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line.rstrip())
-        line = token
-        while font.size(line.rstrip())[0] > width:  # one word wider than the box: break it
-            cut = len(line) - 1
-            while cut > 1 and font.size(line[:cut])[0] > width:
-                cut -= 1
-            lines.append(line[:cut])
-            line = line[cut:]
-    if line.strip():
-        lines.append(line.rstrip())
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = _ellipsis(font, lines[-1] + "…", width)
-    return lines
-
-
-def _ellipsis(font: pygame.font.Font, text: str, width: int) -> str:
-    body = text[:-1] if text.endswith("…") else text
-    if font.size(body + "…")[0] <= width and not text.endswith("…"):
-        return text
-    while body and font.size(body.rstrip() + "…")[0] > width:
-        body = body[:-1]
-    return body.rstrip() + "…"
+    kind: str
+    rect: pygame.Rect
 
 
 class Screen:
-    """Draws `View`s onto a pygame surface (the display, or any surface in tests)."""
+    """Draws `View`s onto a pygame surface (the display, or any surface in tests).
 
-    def __init__(self, surface: pygame.Surface, translate: Callable[[str], Callable[[str], str]], *,
-                 font_path: Optional[str] = None, legend: Sequence[tuple[str, str]] = ()):
+    `reader` says where the card reader is, seen from the screen (below,
+    left or right): the idle screen's arrow points there.
+    """
+
+    def __init__(self, surface: pygame.Surface, translate: Callable[[str], Callable[[str], str]] = translator, *,
+                 font_path: Optional[str] = None, legend: Sequence[tuple[str, str]] = (), reader: str = "below"):
         if not pygame.font.get_init():
             pygame.font.init()
         self.surface = surface
         self.translate = translate
         self.layout = Layout(*surface.get_size())
-        path = font_path or find_cjk_font()
-        self.fonts = {name: pygame.font.Font(path, size) for name, size in self.layout.font_sizes().items()}
+        self.font_path = font_path or find_cjk_font()
+        self._by_size: dict[int, pygame.font.Font] = {}
+        self.fonts = {name: self._font(size) for name, size in self.layout.font_sizes().items()}
         self.legend = tuple(legend)
+        self.reader = reader
         self.view: Optional[View] = None
         self.dirty = True
-        self.clock_text = ""
+        self.clock_shown: Optional[str] = None
         self.clock_rect = pygame.Rect(0, 0, 0, 0)
+        self.slide_rect: Optional[pygame.Rect] = None
+        self.slide_shown: Optional[int] = None
         self.boxes: list[Box] = []
+        self.icons: list[Icon] = []
         self.targets: dict[str, pygame.Rect] = {}
+        # A frame draws the same few texts and pictures again and again: fitted lines, rendered lines and
+        # drawn pictures are kept, so a frame costs blits, not layout (bench/idle_rotation.py).
+        self._fitted: dict[tuple, tuple[str, list[str]]] = {}
+        self._rendered: dict[tuple, pygame.Surface] = {}
+        self._pictures: dict[tuple, pygame.Surface] = {}
 
     # ------------------------------------------------------------ the interface
 
     def show(self, view: View) -> None:
-        """Remember `view`; it is drawn at the next `draw` if it differs from the one shown."""
+        """Remember `view`; it is drawn at the next `draw` if it differs from the one shown (the time aside)."""
         if self.view is None or replace(view, now=self.view.now) != self.view:
             self.dirty = True
         self.view = view
 
     def draw(self, now: datetime) -> list[pygame.Rect]:
-        """Draw what changed; returns the rectangles drawn ([] when nothing did)."""
+        """Draw what changed since the last call; returns the rectangles drawn ([] when nothing did)."""
         if self.view is None:
             return []
         if self.dirty:
             self._draw_all(now)
             self.dirty = False
             return [self.surface.get_rect()]
-        text = now.strftime("%H:%M")
-        if text != self.clock_text:
-            return [self._draw_clock(now)]
-        return []
+        rects = []
+        if self.slide_rect is not None and self.slide_index(now) != self.slide_shown:
+            from kiosk.screen.scenes import draw_slide
+
+            self.boxes = [b for b in self.boxes if not self.slide_rect.contains(b.box)]
+            self.icons = [i for i in self.icons if not self.slide_rect.contains(i.rect)]
+            self.surface.fill(PAPER, self.slide_rect)
+            self.slide_shown = self.slide_index(now)
+            draw_slide(self, self.slide_rect, self.view.slides[self.slide_shown])
+            rects.append(pygame.Rect(self.slide_rect))
+        if now.strftime("%H:%M") != self.clock_shown:
+            rects.append(self._draw_clock(now))
+        return rects
+
+    def slide_index(self, now: datetime) -> int:
+        """Which of the idle screen's slides has its turn at `now`."""
+        return int(now.timestamp() // ROTATE_SECONDS) % max(1, len(self.view.slides))
 
     def hit(self, pos: tuple[int, int]) -> Optional[str]:
-        """The touch button under `pos`, if any."""
+        """The name of the touch target under `pos` ('done', 'help', 'lang', 'key:A', ...), else None."""
         for name, rect in self.targets.items():
             if rect.collidepoint(pos):
                 return name
         return None
 
-    # ------------------------------------------------------------ drawing
+    def problems(self) -> list[str]:
+        """Texts outside their box or the screen, over another text or a button, cut short or too small."""
+        screen = self.surface.get_rect()
+        least = self.layout.min_text_px
+        bad = []
+        for b in self.boxes:
+            if not screen.contains(b.box):
+                bad.append(f"{b.text!r}: box {tuple(b.box)} is not on the screen")
+            bad += [f"{b.text!r} drawn at {tuple(r)} outside its box {tuple(b.box)}" for r in b.drawn
+                    if not b.box.contains(r)]
+            if b.cut and not b.may_cut:
+                bad.append(f"{b.text!r} was cut short: {b.lines[-1]!r}")
+            if b.size < least:
+                bad.append(f"{b.text!r} is {b.size} px, under the least {least} px")
+        drawn = [(b, rect) for b in self.boxes for rect in b.drawn]
+        for i, (b1, r1) in enumerate(drawn):
+            for b2, r2 in drawn[i + 1:]:
+                if b1 is not b2 and r1.colliderect(r2):
+                    bad.append(f"{b1.text!r} at {tuple(r1)} overlaps {b2.text!r} at {tuple(r2)}")
+            for name, button in self.targets.items():
+                if r1.colliderect(button) and not button.contains(r1):
+                    bad.append(f"{b1.text!r} at {tuple(r1)} overlaps the {name} button")
+        return bad
 
-    def _t(self, template: str) -> str:
+    # ------------------------------------------------------------ text
+
+    def _font(self, size: int) -> pygame.font.Font:
+        if size not in self._by_size:
+            self._by_size[size] = pygame.font.Font(self.font_path, size)
+        return self._by_size[size]
+
+    def t(self, template: str) -> str:
+        """`template` in the view's language."""
         return self.translate(self.view.language)(template)
 
-    def _text(self, message) -> str:
-        return message.render(self.translate(self.view.language)) if message is not None else ""
+    def text(self, message: Optional[Message]) -> str:
+        """`message` as shown, dates in words (the same text `kiosk simulate` prints)."""
+        return render(message, self.view.language, self.translate) if message is not None else ""
 
-    def _put(self, text: str, font: str, box: pygame.Rect, *, color=INK, max_lines: int = 1,
-             align: str = "left") -> pygame.Rect:
-        """Fit `text` into `box` and draw it; returns the area used."""
-        f = self.fonts[font]
-        lines = fit_text(f, text, box.width, max(1, min(max_lines, box.height // f.get_linesize() or 1)))
-        drawn = []
-        y = box.top
+    def put(self, content: Content, font: Union[str, pygame.font.Font], box: pygame.Rect, *, color=INK,
+            max_lines: int = 1, align: str = "left", may_cut: bool = False) -> pygame.Rect:
+        """Fit `content` (a text or a `Message`) into `box` and draw it; returns the area used.
+
+        A message's longest parameter (a title, a name) is shortened first;
+        only `may_cut` texts may lose their end.
+        """
+        f = self.fonts[font] if isinstance(font, str) else font
+        room = min(max_lines, box.height // line_height(f))
+        if content is None or room < 1:
+            return pygame.Rect(box.left, box.top, box.width, 0)
+        text, lines = self._fit(f, content, box.width, room)
+        drawn, y = [], box.top
         for line in lines:
-            image = f.render(line, True, color)
+            image = self._render(f, line, color)
             rect = image.get_rect(top=y)
-            if align == "center":
-                rect.centerx = box.centerx
-            elif align == "right":
-                rect.right = box.right
-            else:
-                rect.left = box.left
+            setattr(rect, {"center": "centerx", "right": "right"}.get(align, "left"),
+                    {"center": box.centerx, "right": box.right}.get(align, box.left))
             self.surface.blit(image, rect)
             drawn.append(rect)
-            y += f.get_linesize()
-        self.boxes.append(Box(pygame.Rect(box), tuple(drawn), text, tuple(lines)))
-        used = pygame.Rect(box.left, box.top, box.width, y - box.top)
-        return used
+            y += line_height(f)
+        cut = bool(lines) and lines[-1].endswith(ELLIPSIS) and not text.replace("\n", " ").endswith(ELLIPSIS)
+        self.boxes.append(Box(pygame.Rect(box), tuple(drawn), text, tuple(lines), color, self._size_of(f), cut,
+                              may_cut))
+        return pygame.Rect(box.left, box.top, box.width, y - box.top)
+
+    def _fit(self, f: pygame.font.Font, content: Content, width: int, room: int) -> tuple[str, list[str]]:
+        """`content` as shown and its lines in `room` lines of `width` (kept for the next frame)."""
+        if isinstance(content, Message):
+            language = self.view.language
+            template = self.translate(language)(content.template)
+            params = shown_params(content.params, language, self.translate)
+            key = (self._size_of(f), template, tuple(sorted(params.items())), width, room)
+            if key not in self._fitted:
+                self._fitted[key] = fit_template(f, template, params, width, room)
+        else:
+            key = (self._size_of(f), content, width, room)
+            if key not in self._fitted:
+                self._fitted[key] = (content, fit_text(f, content, width, room))
+        if len(self._fitted) > 4000:
+            self._fitted.clear()
+        return self._fitted[key]
+
+    def _render(self, f: pygame.font.Font, line: str, color) -> pygame.Surface:
+        key = (self._size_of(f), line, tuple(color))
+        if key not in self._rendered:
+            if len(self._rendered) > 2000:
+                self._rendered.clear()
+            self._rendered[key] = f.render(line, True, color)
+        return self._rendered[key]
+
+    def _size_of(self, font: pygame.font.Font) -> int:
+        return next(size for size, f in self._by_size.items() if f is font)
+
+    def lines_needed(self, content: Content, font: str, width: int, max_lines: int) -> int:
+        """How many lines `content` takes in `width`, at most `max_lines`."""
+        if content is None:
+            return 0
+        return len(self._fit(self.fonts[font], content, width, max_lines)[1])
+
+    def icon(self, kind: str, rect: pygame.Rect, colour=PAPER, **extra) -> None:
+        """Draw a picture or an outcome icon and note it (tests check that colour is never alone)."""
+        key = (kind, rect.size, tuple(colour), extra.get("direction"))
+        if key not in self._pictures:
+            image = pygame.Surface(rect.size, pygame.SRCALPHA)
+            place = image.get_rect()
+            if kind in pictures.PICTURES:
+                pictures.PICTURES[kind](image, place, colour)
+            elif kind == "arrow":
+                pictures.arrow(image, place, colour, extra.get("direction", "down"))
+            else:
+                pictures.tone(image, kind, place, colour)
+            self._pictures[key] = image
+        self.surface.blit(self._pictures[key], rect)
+        self.icons.append(Icon(kind, pygame.Rect(rect)))
+
+    # ------------------------------------------------------------ frame
 
     def _draw_all(self, now: datetime) -> None:
+        from kiosk.screen import patron, scenes
+
         v, L = self.view, self.layout
-        self.boxes, self.targets = [], {}
+        self.boxes, self.icons, self.targets = [], [], {}
+        self.slide_rect, self.slide_shown = None, None
         self.surface.fill(PAPER)
         self._draw_bar(now)
-        body = pygame.Rect(L.pad, L.top + L.pad, L.width - 2 * L.pad,
-                           L.height - L.top - L.buttons - 2 * L.pad - self._legend_height())
-        {"idle": self._idle, "result": self._result, "session": self._session, "summary": self._summary,
-         "staff": self._staff, "help": self._help, "fault": self._fault}.get(v.screen, self._result)(body)
-        self._draw_legend()
-        self._draw_buttons()
+        staff_row = L.button_row if v.screen == "staff" else 0
+        bottom = L.height - L.button_row - staff_row - self._legend_height()
+        top = self.bar_height() + L.pad
+        body = pygame.Rect(L.pad, top, L.width - 2 * L.pad, bottom - top - L.pad)
+        draw = {"idle": scenes.idle, "session": patron.session, "summary": patron.summary, "staff": patron.staff,
+                "help": scenes.help_screen, "fault": scenes.fault, "find": scenes.find}.get(v.screen, scenes.result)
+        draw(self, body)
+        if self.slide_rect is not None:
+            self.slide_shown = self.slide_index(now)
+            scenes.draw_slide(self, self.slide_rect, v.slides[self.slide_shown])
+        self._draw_legend(bottom)
+        self._draw_buttons(L.height - L.button_row - staff_row)
+
+    def bar_height(self) -> int:
+        return line_height(self.fonts["bar"]) + self.layout.pad
 
     def _draw_bar(self, now: datetime) -> None:
-        v, L = self.view, self.layout
-        pygame.draw.rect(self.surface, BAR, (0, 0, L.width, L.top))
-        f = self.fonts["bar"]
-        y = (L.top - f.get_linesize()) // 2
-        clock_w = f.size("88:88")[0]
+        """The kiosk's name; online or offline (a dot or a ring, and the word), records waiting; the clock."""
+        v, L, f = self.view, self.layout, self.fonts["bar"]
+        height = self.bar_height()
+        pygame.draw.rect(self.surface, BAR, (0, 0, L.width, height))
+        y = (height - line_height(f)) // 2
         self._draw_clock(now)
-        # The online mark: a filled dot and a word; a hollow ring and a word.
-        word = self._t(N_("Online")) if v.status.online else self._t(N_("Offline"))
-        pending = v.status.pending
-        mark = word + (" · " + self._t(N_("{count} waiting")).format(count=pending) if pending else "")
-        mark_w = min(f.size(mark)[0], L.width // 2 - clock_w)
-        mark_box = pygame.Rect(L.width - L.pad - clock_w - L.pad - mark_w, y, mark_w, f.get_linesize())
-        radius = max(4, f.get_linesize() // 4)
-        centre = (mark_box.left - radius - L.pad // 2, L.top // 2)
+        word = self.t(N_("Online")) if v.status.online else self.t(N_("Offline"))
+        if v.status.pending:
+            word += " · " + self.t(N_("{count} waiting")).format(count=v.status.pending)
+        width = min(f.size(word)[0], self.clock_rect.left - L.pad - L.width // 3)
+        mark_box = pygame.Rect(self.clock_rect.left - L.pad - width, y, width, line_height(f))
+        self.put(word, f, mark_box, color=PAPER, align="right", may_cut=True)
+        radius = max(4, line_height(f) // 4)
+        centre = (mark_box.left - radius - L.gap, height // 2)
         if v.status.online:
-            pygame.draw.circle(self.surface, (120, 220, 140), centre, radius)
+            pygame.draw.circle(self.surface, ONLINE, centre, radius)
         else:
-            pygame.draw.circle(self.surface, (250, 200, 80), centre, radius, width=max(2, radius // 2))
-        self._put(mark, "bar", mark_box, color=PAPER, align="right")
-        name_box = pygame.Rect(L.pad, y, centre[0] - radius - 2 * L.pad, f.get_linesize())
-        self._put(v.kiosk_name, "bar", name_box, color=PAPER)
+            pygame.draw.circle(self.surface, OFFLINE, centre, radius, width=max(2, radius // 2))
+        name_box = pygame.Rect(L.pad, y, centre[0] - radius - 2 * L.pad, line_height(f))
+        self.put(v.kiosk_name, f, name_box, color=PAPER, may_cut=True)
 
     def _draw_clock(self, now: datetime) -> pygame.Rect:
         L, f = self.layout, self.fonts["bar"]
-        self.clock_text = now.strftime("%H:%M")
+        self.clock_shown = now.strftime("%H:%M")
         width = f.size("88:88")[0]
-        rect = pygame.Rect(L.width - L.pad - width, (L.top - f.get_linesize()) // 2, width, f.get_linesize())
+        rect = pygame.Rect(L.width - L.pad - width, (self.bar_height() - line_height(f)) // 2, width, line_height(f))
         self.surface.fill(BAR, rect)
         self.boxes = [b for b in self.boxes if b.box != rect]
-        self._put(self.clock_text, "bar", rect, color=PAPER, align="right")
+        self.put(self.clock_shown, f, rect, color=PAPER, align="right")
         self.clock_rect = rect
         return rect
 
     def _legend_height(self) -> int:
-        return self.fonts["small"].get_linesize() + self.layout.pad // 2 if self.legend else 0
-
-    def _draw_legend(self) -> None:
         if not self.legend:
-            return
-        L = self.layout
-        f = self.fonts["small"]
-        top = L.height - L.buttons - self._legend_height()
-        text = "  ".join(f"{key}: {meaning}" for key, meaning in self.legend)
-        self._put(text, "small", pygame.Rect(L.pad, top, L.width - 2 * L.pad, f.get_linesize()), color=MUTED)
+            return 0
+        lines = self.lines_needed(self._legend_text(), "small", self.layout.width - 2 * self.layout.pad, 2)
+        return line_height(self.fonts["small"]) * lines + self.layout.gap
 
-    def _draw_buttons(self) -> None:
+    def _legend_text(self) -> str:
+        return "   ".join(f"{key}: {meaning}" for key, meaning in self.legend)
+
+    def _draw_legend(self, top: int) -> None:
+        if self.legend:
+            L = self.layout
+            box = pygame.Rect(L.pad, top, L.width - 2 * L.pad, self._legend_height() - L.gap)
+            self.put(self._legend_text(), "small", box, color=MUTED, max_lines=2)
+
+    def _draw_buttons(self, staff_top: int) -> None:
+        """Each offered button in its own place; the staff row above the bottom row."""
         v, L = self.view, self.layout
-        names = [b for b in v.buttons if b in BUTTON_LABELS or b == "lang"]
-        if not names:
-            return
-        top = L.height - L.buttons
-        gap = L.pad // 2
-        width = (L.width - gap * (len(names) + 1)) // len(names)
-        for index, name in enumerate(names):
-            rect = pygame.Rect(gap + index * (width + gap), top + gap, width, L.buttons - 2 * gap)
+        for name in v.buttons:
+            rect = L.slot(name, L.height - L.button_row if name not in ("inventory", "sync", "exit") else staff_top)
+            if rect is None:
+                continue
+            gap = L.gap
             pygame.draw.rect(self.surface, BUTTON, rect, border_radius=max(4, gap))
             pygame.draw.rect(self.surface, INK, rect, width=2, border_radius=max(4, gap))
-            label = LANGUAGE_LABEL.get(v.language, "中文") if name == "lang" else self._t(BUTTON_LABELS[name])
-            f = self.fonts["body"] if self.fonts["body"].size(label)[0] <= rect.width - gap else self.fonts["small"]
-            font = "body" if f is self.fonts["body"] else "small"
-            inner = rect.inflate(-gap, 0)
-            inner.height = f.get_linesize()
-            inner.centery = rect.centery
-            self._put(label, font, inner, align="center")
+            label = LANGUAGE_LABEL.get(v.language, "中文") if name == "lang" else self.t(BUTTON_LABELS[name])
+            self._label(label, rect.inflate(-2 * gap, -2 * gap))
             self.targets[name] = rect
 
-    def _banner(self, box: pygame.Rect, tone: str, text: str, max_lines: int = 3) -> pygame.Rect:
-        """A coloured band with an icon and a word, then the message in white."""
-        colour, icon, word = TONES.get(tone, TONES["neutral"])
-        f = self.fonts["body"]
-        pad = self.layout.pad
-        lines = len(fit_text(f, text, box.width - 3 * pad - f.get_linesize() * 2, max_lines)) if text else 0
-        height = min(box.height, pad * 2 + f.get_linesize() * (1 + lines))
-        band = pygame.Rect(box.left, box.top, box.width, height)
-        pygame.draw.rect(self.surface, colour, band, border_radius=pad)
-        size = f.get_linesize() * 2 - pad
-        icon_rect = pygame.Rect(band.left + pad, band.top + pad, size, size)
-        self._icon(icon, icon_rect)
-        inner = pygame.Rect(icon_rect.right + pad, band.top + pad, band.right - icon_rect.right - 2 * pad,
-                            band.height - 2 * pad)
-        used = self._put(self._t(word), "body", pygame.Rect(inner.left, inner.top, inner.width, f.get_linesize()),
-                         color=PAPER)
-        if text:
-            self._put(text, "body", pygame.Rect(inner.left, used.bottom, inner.width, inner.bottom - used.bottom),
-                      color=PAPER, max_lines=max_lines)
-        return band
+    def _label(self, label: str, inner: pygame.Rect) -> None:
+        """A button's label: one line as large as fits, else two lines, never under the least text size."""
+        key = ("label", label, inner.size)
+        if key not in self._fitted:
+            self._fitted[key] = self._label_lines(label, inner)
+        f, lines = self._fitted[key]
+        box = pygame.Rect(inner.left, 0, inner.width, len(lines) * line_height(f))
+        box.centery = inner.centery
+        self.put("\n".join(lines), f, box, max_lines=len(lines), align="center")
 
-    def _icon(self, kind: str, rect: pygame.Rect) -> None:
-        width = max(3, rect.width // 8)
-        pygame.draw.circle(self.surface, PAPER, rect.center, rect.width // 2, width=width)
-        inset = rect.inflate(-rect.width // 2, -rect.height // 2)
-        if kind == "ok":
-            pygame.draw.lines(self.surface, PAPER, False, [(inset.left, inset.centery),
-                                                           (inset.left + inset.width // 3, inset.bottom),
-                                                           (inset.right, inset.top)], width)
-        elif kind == "cross":
-            pygame.draw.line(self.surface, PAPER, inset.topleft, inset.bottomright, width)
-            pygame.draw.line(self.surface, PAPER, inset.bottomleft, inset.topright, width)
+    def _label_lines(self, label: str, inner: pygame.Rect) -> tuple[pygame.font.Font, list[str]]:
+        sizes = self.layout.font_sizes()
+        least = self.layout.min_text_px
+        for size in range(sizes["label"], least - 1, -1):
+            f = self._font(size)
+            if f.size(label)[0] <= inner.width:
+                lines = [label]
+                break
+            lines = wrap(f, label, inner.width)
+            if len(lines) == 2 and 2 * line_height(f) <= inner.height + 2 and \
+                    max(f.size(w.strip())[0] for w in tokens(label)) <= inner.width:
+                break
         else:
-            pygame.draw.line(self.surface, PAPER, (inset.centerx, inset.top + inset.height // 3),
-                             (inset.centerx, inset.bottom), width)
-            pygame.draw.circle(self.surface, PAPER, (inset.centerx, inset.top), width)
-
-    # ------------------------------------------------------------ the screens
-
-    def _idle(self, box: pygame.Rect) -> None:
-        v = self.view
-        f = self.fonts["heading"]
-        heading = pygame.Rect(box.left, box.top + box.height // 6, box.width, f.get_linesize() * 3)
-        self._put(self._text(v.heading), "heading", heading, max_lines=3, align="center")
-        if v.message is not None:
-            self._put(self._text(v.message), "body", pygame.Rect(box.left, heading.bottom, box.width,
-                                                                 box.bottom - heading.bottom), max_lines=2,
-                      align="center")
-
-    def _result(self, box: pygame.Rect) -> None:
-        v = self.view
-        self._banner(box, v.tone, self._text(v.message or v.heading), max_lines=4)
-
-    def _session(self, box: pygame.Rect) -> None:
-        v = self.view
-        top = self._heading(box)
-        if v.message is not None:
-            band = self._banner(pygame.Rect(box.left, top, box.width, box.bottom - top), v.tone,
-                                self._text(v.message), max_lines=2)
-            top = band.bottom + self.layout.pad // 2
-        if v.blocked is not None:
-            used = self._put(self._text(v.blocked), "small", pygame.Rect(box.left, top, box.width, box.bottom - top),
-                             color=LATE, max_lines=2)
-            top = used.bottom
-        if v.allowance is not None:
-            text = self._t(N_("You may borrow {count} more.")).format(count=v.allowance)
-            used = self._put(text, "small", pygame.Rect(box.left, top, box.width, box.bottom - top))
-            top = used.bottom
-        self._loans(pygame.Rect(box.left, top, box.width, box.bottom - top))
-
-    def _summary(self, box: pygame.Rect) -> None:
-        v = self.view
-        top = self._heading(box)
-        band = self._banner(pygame.Rect(box.left, top, box.width, box.bottom - top), v.tone, self._text(v.message),
-                            max_lines=2)
-        self._loans(pygame.Rect(box.left, band.bottom + self.layout.pad // 2, box.width,
-                                box.bottom - band.bottom - self.layout.pad // 2))
-
-    def _heading(self, box: pygame.Rect) -> int:
-        f = self.fonts["heading"]
-        used = self._put(self._text(self.view.heading), "heading",
-                         pygame.Rect(box.left, box.top, box.width, f.get_linesize()))
-        return used.bottom + self.layout.pad // 2
-
-    def _loans(self, box: pygame.Rect) -> None:
-        """One line a book: title, due date; a late one in red with the word "late" too."""
-        v, f = self.view, self.fonts["small"]
-        height = f.get_linesize()
-        rows = max(0, box.height // height)
-        loans = list(v.loans)
-        if not rows or not loans:
-            return
-        if len(loans) > rows:
-            shown, more = loans[:rows - 1], len(loans) - (rows - 1)
-        else:
-            shown, more = loans, 0
-        date_w = f.size("8888-88-88 " + self._t(N_("LATE")))[0]
-        for index, loan in enumerate(shown):
-            y = box.top + index * height
-            colour = LATE if loan.overdue else INK
-            due = loan.due.isoformat() + (" " + self._t(N_("LATE")) if loan.overdue else "")
-            mark = "★ " if loan.new else "• "
-            self._put(mark + loan.title, "small", pygame.Rect(box.left, y, box.width - date_w - 8, height), color=colour)
-            self._put(due, "small", pygame.Rect(box.right - date_w, y, date_w, height), color=colour, align="right")
-        if more:
-            self._put(self._t(N_("and {count} more")).format(count=more), "small",
-                      pygame.Rect(box.left, box.top + len(shown) * height, box.width, height), color=MUTED)
-
-    def _staff(self, box: pygame.Rect) -> None:
-        v, f = self.view, self.fonts["small"]
-        top = self._heading(box)
-        if v.message is not None:
-            band = self._banner(pygame.Rect(box.left, top, box.width, box.bottom - top), v.tone, self._text(v.message),
-                                max_lines=1)
-            top = band.bottom + self.layout.pad // 2
-        s = v.status
-        facts = [
-            self._t(N_("Inventory: {count} books seen")).format(count=v.inventory_count) if v.inventory else None,
-            self._t(N_("Records waiting to sync: {count}")).format(count=s.pending),
-            self._t(N_("Last sync: {when}")).format(when=s.last_sync or self._t(N_("never"))),
-            self._t(N_("Clock: synced")) if s.clock_trusted else self._t(N_("Clock: not synced")),
-            self._t(N_("Reader: working")) if s.reader_ok else self._t(N_("Reader: not working")),
-        ]
-        if v.can_exit:
-            facts.append(self._t(N_("Exit closes the kiosk for maintenance; it is logged.")))
-        if v.unknown_tags:
-            tags = ", ".join(uid for uid, _ in v.unknown_tags)
-            facts.append(self._t(N_("Unknown tags: {tags}")).format(tags=tags))
-        for fact in facts:
-            if fact is None or top + f.get_linesize() > box.bottom:
-                continue
-            used = self._put(fact, "small", pygame.Rect(box.left, top, box.width, f.get_linesize()))
-            top = used.bottom
-
-    def _help(self, box: pygame.Rect) -> None:
-        v = self.view
-        top = self._heading(box)
-        self._put(self._text(v.message), "body", pygame.Rect(box.left, top, box.width, box.bottom - top), max_lines=6)
-
-    def _fault(self, box: pygame.Rect) -> None:
-        self._banner(box, "error", self._text(self.view.heading), max_lines=4)
-
-
-def overflowing(boxes: Iterable[Box], screen: pygame.Rect) -> list[str]:
-    """Texts drawn outside their box or the screen (for tests and the gallery)."""
-    bad = []
-    for b in boxes:
-        for rect in b.drawn:
-            if not b.box.inflate(2, 2).contains(rect) or not screen.contains(rect):
-                bad.append(f"{b.text!r} drawn at {tuple(rect)} outside {tuple(b.box)}")
-    return bad
+            f, lines = self._font(least), [label]
+        return f, lines

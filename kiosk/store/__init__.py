@@ -3,6 +3,11 @@
 WAL and `synchronous=FULL`: a record is on disk when `append_records`
 returns, before anything is shown or signalled. The tables are those of
 docs/design.md. Lookups return `kiosk.domain.model` objects; the log is dicts.
+
+Only `init_db` (the `kiosk init` command) creates a database, and it leaves
+a marker beside it (`kiosk.db.id`), so that a database that goes missing is
+refused instead of silently started over. `open_db` checks the file first
+(`kiosk.core.durable`).
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ from typing import Any, Iterable, Iterator
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from kiosk.domain.policy import parse_policy, policy_to_table
-from kiosk.core.durable import open_durable
+from kiosk.core.durable import DatabaseRefused, check_writable, open_durable
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Record
 from kiosk.domain.model import Item, Loan, Patron, Policy
+from kiosk.domain.policy import parse_policy, policy_to_table
 
 migrations = Migrations("kiosk")
+
+APPLICATION_ID = 0x4B494F53  # "KIOS" in the file's header: this is a kiosk's database
+MARKER_SUFFIX = ".id"  # beside the database: "a kiosk database was made here", with its kiosk id
 
 LOG_COLUMNS = (
     "kiosk_id", "seq", "kind", "at", "trusted", "boot_id", "monotonic",
@@ -64,20 +72,79 @@ class StoreError(KioskError):
     """The local store cannot be used as asked."""
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the kiosk's database, durable and migrated."""
-    return open_durable(path, migrations)
+def open_db(path: str | Path, *, check: bool = True, writable: bool = False) -> sqlite_utils.Database:
+    """Open the kiosk's existing database, checked, durable and migrated; never creates one.
+
+    `check` runs `PRAGMA quick_check` (at a process's start); `writable`
+    refuses a database that could only be opened read-only.
+    """
+    db = open_durable(path, migrations, application_id=APPLICATION_ID, what="kiosk", check=check)
+    if writable:
+        try:
+            check_writable(db, path)
+        except DatabaseRefused:
+            db.conn.close()
+            raise
+    return db
+
+
+def marker_path(path: str | Path) -> Path:
+    return Path(f"{path}{MARKER_SUFFIX}")
 
 
 def init_db(path: str | Path, kiosk_id: str | None = None) -> sqlite_utils.Database:
-    """Create the database; a kiosk id, once set, never changes."""
-    db = open_db(path)
+    """Create the database, or open the one made here before; a kiosk id, once set, never changes.
+
+    Refuses any file it did not create itself (empty, another program's,
+    damaged), and a database that is missing where one was made before.
+    """
+    path, marker = Path(path), marker_path(path)
+    if not path.exists() and marker.exists():
+        held = marker.read_text(encoding="utf-8").strip()
+        raise DatabaseRefused(
+            f"{path}: missing, but a kiosk database{f' of kiosk {held}' if held else ''} was made here before "
+            f"({marker.name}); it is not started over: rebuild it with `kiosk restore`, or remove {marker} "
+            "to start a new kiosk on purpose")
+    db = open_durable(path, migrations, application_id=APPLICATION_ID, what="kiosk", create=True)
     current = get_meta(db, "kiosk_id")
     if kiosk_id and current and current != kiosk_id:
+        db.conn.close()
         raise StoreError(f"{path}: belongs to kiosk {current!r}, not {kiosk_id!r}")
     if kiosk_id and not current:
         set_meta(db, kiosk_id=kiosk_id)
+    held = get_meta(db, "kiosk_id") or ""
+    if not marker.exists() or marker.read_text(encoding="utf-8").strip() != held:
+        marker.write_text(held + "\n", encoding="utf-8")
     return db
+
+
+def remove_db(path: str | Path) -> None:
+    """Delete a database with its -wal, -shm and marker: starting over on purpose (the demo, tests)."""
+    for name in (str(path), f"{path}-wal", f"{path}-shm", str(marker_path(path))):
+        Path(name).unlink(missing_ok=True)
+
+
+def behind_by(db) -> tuple[int, int] | None:
+    """(the log's last seq, the central store's acknowledged seq) when the log ends before it, else None.
+
+    `pushed_seq` and `central_acked_seq` are the store's acknowledgement as
+    last heard: a log that ends earlier lost records (a lost -wal, an old
+    copy), and numbering on from it would give new records old numbers.
+    """
+    kiosk_id = get_meta(db, "kiosk_id")
+    acked = max(int(get_meta(db, "pushed_seq", "0")), int(get_meta(db, "central_acked_seq", "0")))
+    held = last_seq(db, kiosk_id) if kiosk_id else 0
+    return (held, acked) if acked > held else None
+
+
+def check_not_behind(db, path: str | Path) -> None:
+    """Refuse a database whose log ends before what the central store holds of it (see `behind_by`)."""
+    behind = behind_by(db)
+    if behind:
+        raise DatabaseRefused(
+            f"{path}: holds records of kiosk {get_meta(db, 'kiosk_id')} up to #{behind[0]}, but the central store "
+            f"has them up to #{behind[1]}: this database is older than the kiosk's log; rebuild it with "
+            "`kiosk restore`")
 
 
 # ------------------------------------------------------------ meta and rules
@@ -86,6 +153,12 @@ def init_db(path: str | Path, kiosk_id: str | None = None) -> sqlite_utils.Datab
 def get_meta(db, key: str, default: str | None = None) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else default
+
+
+def probe(db, when: str) -> None:
+    """One small durable write, to learn whether the database can be written (again)."""
+    with write_transaction(db):
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('storage_checked', ?)", [when])
 
 
 def set_meta(db, **values: Any) -> None:
@@ -222,6 +295,8 @@ def append_records(db, kiosk_id: str, records: Iterable[Record], stamp: dict[str
             ).fetchone()[0]
             _apply(db, kiosk_id, seq, record, stamp["at"])
             seqs.append(seq)
+        if not stamp["trusted"]:
+            keep_floor(db, kiosk_id, _floor(db, kiosk_id), seqs[-1])
     return seqs
 
 
@@ -264,13 +339,25 @@ def iter_log(db, after_seq: int = 0, limit: int | None = None) -> Iterator[dict]
 def last_trusted_at(db) -> str | None:
     """The time of the newest record stamped with a trusted clock: the floor for untrusted times.
 
-    Read from the log itself (newest first, usually one row), so that a tap
-    writes no extra page to keep it.
+    O(1) however long the log: each untrusted append keeps the floor in
+    `meta` (`trusted_floor`: the floor and the last seq it covers) in its own
+    transaction, so every record after that seq is trusted and the newest
+    of them, if any, is the floor. A trusted tap writes nothing extra.
     """
-    kiosk_id = get_meta(db, "kiosk_id")
-    row = db.execute("SELECT at FROM log WHERE kiosk_id = ? AND trusted = 1 ORDER BY seq DESC LIMIT 1",
-                     [kiosk_id]).fetchone()
-    return row[0] if row else None
+    return _floor(db, get_meta(db, "kiosk_id"))
+
+
+def _floor(db, kiosk_id: str | None) -> str | None:
+    held = json.loads(get_meta(db, "trusted_floor") or "{}")
+    row = db.execute("SELECT at FROM log WHERE kiosk_id = ? AND seq > ? AND trusted = 1 ORDER BY seq DESC LIMIT 1",
+                     [kiosk_id, int(held.get("seq", 0))]).fetchone()
+    return row[0] if row else held.get("at")
+
+
+def keep_floor(db, kiosk_id: str, floor: str | None, seq: int) -> None:
+    """Note that every record up to `seq` is covered by `floor` (inside the caller's transaction)."""
+    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('trusted_floor', ?)",
+               [json.dumps({"at": floor, "seq": seq})])
 
 
 def pending_count(db) -> int:
@@ -302,99 +389,9 @@ def status(db) -> dict[str, Any]:
     }
 
 
-# ------------------------------------------------------------ imports
+from kiosk.store.catalog import item_row, patron_row, save_items, save_patrons, uids_in_use  # noqa: E402,F401
+from kiosk.store.sync import (  # noqa: E402,F401  (the sync process's side of the store)
+    CHUNK, LOCAL_COLUMNS, apply_changes, apply_page, records_to_push, restore_records, write_transaction,
+)
 
-
-def patron_row(p: Patron) -> dict:
-    return {"id": p.id, "name": p.name, "type": p.type, "class_name": p.class_name, "card_uid": p.card_uid,
-            "status": p.status, "expires": p.expires.isoformat() if p.expires else None}
-
-
-def item_row(i: Item) -> dict:
-    return {"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number,
-            "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status}
-
-
-def uids_in_use(db, table: str) -> dict[str, str]:
-    """UID -> owner id for `patrons` (card UIDs) or `items` (tag UIDs)."""
-    column = "card_uid" if table == "patrons" else "tag_uid"
-    return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
-
-
-def _save(db, table: str, uid_column: str, rows: list[dict]) -> None:
-    """Insert or update `rows` of `table` by id, all in one transaction."""
-    with db.atomic():
-        ids = [r["id"] for r in rows]
-        # Clear the UIDs first so that two rows may swap tags in one file.
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(part))})", part)
-        db[table].upsert_all(rows, pk="id")
-
-
-def save_patrons(db, patrons: list[Patron]) -> None:
-    """Insert or update patrons by id, all in one transaction."""
-    _save(db, "patrons", "card_uid", [patron_row(p) for p in patrons])
-
-
-def save_items(db, items: list[Item]) -> None:
-    """Insert or update items by id, all in one transaction."""
-    _save(db, "items", "tag_uid", [item_row(i) for i in items])
-
-
-# ------------------------------------------------------------ sync
-
-
-def records_to_push(db, kiosk_id: str, limit: int) -> list[dict]:
-    """The next records the central store has not acknowledged, oldest first."""
-    pushed = int(get_meta(db, "pushed_seq", "0"))
-    rows = db.execute(
-        f"SELECT {', '.join(LOG_COLUMNS)} FROM log WHERE kiosk_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        [kiosk_id, pushed, limit]).fetchall()
-    return [_log_row(dict(zip(LOG_COLUMNS, row))) for row in rows]
-
-
-def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:
-    """Apply one page of the central store's changes and its cursor, in ONE transaction.
-
-    The central store is the truth for patrons, items and rules. For loans it
-    is the truth too, except for items touched by this kiosk's records it has
-    not acknowledged yet: the next push and pull settle those.
-    """
-    with db.atomic():
-        pushed = int(get_meta(db, "pushed_seq", "0"))
-        unsettled = {r[0] for r in db.execute(
-            "SELECT DISTINCT item_id FROM log WHERE kiosk_id = ? AND seq > ? AND item_id IS NOT NULL",
-            [kiosk_id, pushed])}
-        for table, uid_column, rows in (("patrons", "card_uid", page.get("patrons") or []),
-                                        ("items", "tag_uid", page.get("items") or [])):
-            if not rows:
-                continue
-            columns = LOCAL_COLUMNS[table]
-            rows = [{c: row.get(c) for c in columns} for row in rows]
-            # A UID that moved to another row: free it wherever it is first.
-            for chunk in range(0, len(rows), 500):
-                part = rows[chunk:chunk + 500]
-                ids = [r["id"] for r in part]
-                uids = [r[uid_column] for r in part if r[uid_column]]
-                db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(ids))})"
-                           + (f" OR {uid_column} IN ({','.join('?' * len(uids))})" if uids else ""), ids + uids)
-            db[table].upsert_all(rows, pk="id")
-        for loan in page.get("loans") or []:
-            if loan["item_id"] in unsettled:
-                continue
-            db.execute("INSERT OR REPLACE INTO loans (item_id, patron_id, due, checked_out, renewals, kiosk_id, seq)"
-                       " VALUES (?, ?, ?, ?, ?, NULL, NULL)",
-                       [loan["item_id"], loan["patron_id"], loan["due"], loan["checked_out"], loan["renewals"]])
-        for item_id in page.get("loans_removed") or []:
-            if item_id not in unsettled:
-                db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
-        if page.get("rules"):
-            save_policy(db, parse_policy(page["rules"], "(central rules)"))
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
-
-
-LOCAL_COLUMNS = {
-    "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
-    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status"),
-}
+from kiosk.store import reading  # noqa: E402,F401  (its tables' migration registers here, after the first)

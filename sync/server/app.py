@@ -18,14 +18,14 @@ import os
 import threading
 import time
 from datetime import datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Callable, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kiosk.domain.records import RecordKind
-from sync.protocol import API, CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, records_path
+from sync.protocol import API, CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
 from sync.server import db as store
 
 log = logging.getLogger("kiosk-central")
@@ -128,8 +128,8 @@ class Status(BaseModel):
     last_error: Optional[Annotated[str, Field(max_length=2000)]] = None
 
 
-class PushIn(BaseModel):
-    """A batch of one kiosk's records with its clock reading."""
+class HelloIn(BaseModel):
+    """The start of a kiosk's round: its clock reading and its health, no records."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -138,8 +138,19 @@ class PushIn(BaseModel):
     monotonic: float = Field(ge=0, le=MAX_MONOTONIC, allow_inf_nan=False)
     clock_trusted: bool = False
     status: Status = Field(default_factory=Status)
+
+
+class PushIn(HelloIn):
+    """A batch of one kiosk's records with its clock reading."""
+
     records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
 
+
+class HelloOut(BaseModel):
+    epoch: str
+    acked_seq: int
+    server_time: str
+    clock_offset: float
 
 
 class PushOut(BaseModel):
@@ -148,23 +159,67 @@ class PushOut(BaseModel):
     duplicates: int
     server_time: str
     clock_offset: float
+    epoch: str
+
+
+class RecordsOut(BaseModel):
+    epoch: str
+    acked_seq: int
+    more: bool
+    records: list[dict[str, Any]]
 
 
 class ChangesOut(BaseModel):
     cursor: str
     more: bool
     server_time: str
+    epoch: str
+    acked_seq: int
     patrons: list[dict[str, Any]]
     items: list[dict[str, Any]]
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
+    reading: list[dict[str, Any]] = []
+    class_reading: list[dict[str, Any]] = []
+    showcase: list[dict[str, Any]] = []
+    recommendations: list[dict[str, Any]] = []
 
 
-def create_app(db_path: str) -> FastAPI:
-    """The central store's application over the database at `db_path` (a file, or a PostgreSQL URL)."""
-    first = store.connect(db_path)
-    store.migrate_all(first)
+def own(kiosk_id: str, caller: tuple[int, str]) -> int:
+    """A kiosk's token is good for that kiosk's own paths only; the school it is in."""
+    school, caller_id = caller
+    if caller_id != kiosk_id:
+        raise HTTPException(403, f"this token belongs to kiosk {caller_id}, not {kiosk_id}")
+    return school
+
+
+def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_token) -> None:
+    """The hello that begins each round, and a kiosk's own records for `kiosk restore` (docs/sync-api.md)."""
+
+    @app.post(hello_path("{kiosk_id}"), response_model=HelloOut,
+              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
+    def hello(body: HelloIn, kiosk_id: Annotated[str, Path(max_length=64)],
+              caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
+        """Note the kiosk's health; answer the store's epoch and the kiosk's acknowledged seq."""
+        school = own(kiosk_id, caller)
+        with write_lock:
+            return store.hello(get_db(school), kiosk_id, body.model_dump(mode="json"))
+
+    @app.get(records_path("{kiosk_id}"), response_model=RecordsOut,
+             responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"}})
+    def records(kiosk_id: Annotated[str, Path(max_length=64)],
+                after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+                limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = MAX_BATCH,
+                caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
+        """This kiosk's own records after seq `after`, as pushed (`kiosk restore` rebuilds from them)."""
+        return store.kiosk_records(get_db(own(kiosk_id, caller)), kiosk_id, after, limit)
+
+
+def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
+    """The central store's application over the store at `db_path` (a file, or a PostgreSQL URL); `clock` dates
+    the reading counts."""
+    first = store.open_db(db_path, district=True)  # refused at once, in one line, if missing, damaged or newer
     store.refresh_statistics(first)
     first.close()
     local = threading.local()
@@ -210,35 +265,9 @@ def create_app(db_path: str) -> FastAPI:
         """Whether the service runs, and its clock."""
         return {"ok": True, "server_time": store.iso(store.utc_now())}
 
-    @app.post(records_path("{kiosk_id}"), response_model=PushOut,
-              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
-                         409: {"description": "a sequence number already held with other content"}})
-    def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)], request: Request,
-             caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
-        """Store a batch of this kiosk's records exactly once and merge them."""
-        still_awaited(request)
-        school, caller_id = caller
-        if caller_id != kiosk_id:
-            raise HTTPException(403, f"this token belongs to kiosk {caller_id}, not {kiosk_id}")
-        batch = body.model_dump(mode="json")
-        with write_lock:
-            answer = store.push(get_db(school), kiosk_id, batch)
-        log.info("kiosk %s pushed %d records (%d new), acked %d", kiosk_id, len(body.records), answer["stored"],
-                 answer["acked_seq"])
-        return answer
+    restore_routes(app, get_db, write_lock, kiosk_from_token)
 
-    @app.get(CHANGES_PATH, response_model=ChangesOut,
-             responses={401: {"description": "no or wrong token"}})
-    def changes(request: Request, since: Annotated[str, Query(max_length=20)] = "0",
-                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
-                caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
-        """Patrons, items, loans and rules changed after the cursor `since`."""
-        still_awaited(request)
-        if not (since.isascii() and since.isdigit()):
-            raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
-        answer = store.changes(get_db(caller[0]), int(since), limit)
-        answer["server_time"] = store.iso(store.utc_now())
-        return answer
+    sync_routes(app, get_db, write_lock, kiosk_from_token, clock)
 
     from sync.server import pages
 
@@ -255,6 +284,41 @@ def create_app(db_path: str) -> FastAPI:
 
         app.add_exception_handler(psycopg.OperationalError, server_gone)
     return app
+
+
+def sync_routes(app: FastAPI, get_db, write_lock, kiosk_from_token, clock: Callable[[], datetime]) -> None:
+    """The kiosks' push and pull (docs/sync-api.md)."""
+
+    @app.post(records_path("{kiosk_id}"), response_model=PushOut,
+              responses={401: {"description": "no or wrong token"}, 403: {"description": "another kiosk's path"},
+                         409: {"description": "a sequence number already held with other content"}})
+    def push(body: PushIn, kiosk_id: Annotated[str, Path(max_length=64)], request: Request,
+             caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
+        """Store a batch of this kiosk's records exactly once and merge them."""
+        still_awaited(request)
+        school = own(kiosk_id, caller)
+        batch = body.model_dump(mode="json")
+        with write_lock:
+            answer = store.push(get_db(school), kiosk_id, batch)
+        log.info("kiosk %s pushed %d records (%d new), acked %d", kiosk_id, len(body.records), answer["stored"],
+                 answer["acked_seq"])
+        return answer
+
+    @app.get(CHANGES_PATH, response_model=ChangesOut,
+             responses={401: {"description": "no or wrong token"}})
+    def changes(request: Request, since: Annotated[str, Query(max_length=20)] = "0",
+                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
+                caller: tuple[int, str] = Depends(kiosk_from_token)) -> dict:
+        """What changed after `since` (circulation, reading counts, showcase); the epoch and the caller's acked seq."""
+        still_awaited(request)
+        if not (since.isascii() and since.isdigit()):
+            raise HTTPException(422, f"since must be a cursor from an earlier answer (digits), not {since!r}")
+        school, kiosk_id = caller
+        with write_lock:
+            store.refresh_showcase(get_db(school), clock())  # worked out again only after a change, or on a new day
+        answer = store.changes(get_db(school), int(since), limit)
+        return {**answer, **store.round_facts(get_db(school), kiosk_id), "server_time": store.iso(store.utc_now())}
+
 
 
 def app_from_environment() -> FastAPI:

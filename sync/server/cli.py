@@ -2,7 +2,8 @@
 
 A thin shell like `kiosk`: each command opens the database, calls one
 function of `sync.server.db`, and turns its errors into one clear line and
-a non-zero exit status.
+a non-zero exit status. Only `kiosk-central init` makes a database (and
+`restore` puts a backup in place); every other command refuses a missing one.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import sys
 from typing import NoReturn
 import unicodedata
 from datetime import date
-from pathlib import Path
 
 import click
 
-from kiosk.core.cli import CommandLine, Refused, import_commands
-from kiosk.core.csvfile import csv_text, read_csv
+from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
+from kiosk.core.csvfile import csv_text, read_csv_named
+from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from sync.server import db as store
+from sync.server.cli_desk import desk_commands
 from sync.server.cli_district import district_commands
 
 DB = click.option("--db", "db_path", required=True, metavar="FILE|URL",
@@ -38,10 +40,11 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise Refused("kiosk-central", message, status)
 
 
-def must_exist(db_path: str) -> None:
-    """A command that only reads or trims a store does not make one: a SQLite file that is not there is named."""
-    if not store.is_postgres(db_path) and not Path(db_path).exists():
-        fail(f"{db_path}: no such database")
+def open_existing(db_path: str, school: str | None = None, district: bool = False):
+    """The central store, checked, working in `school` (or the district's accounts); a missing, damaged, foreign
+    or newer one ends the command with one line."""
+    note_db(store.shown(db_path))
+    return store.open_db(db_path, school, district=district)
 
 
 class CentralGroup(CommandLine):
@@ -73,6 +76,7 @@ def serve(db_path, host, port, ssl_certfile, ssl_keyfile, workers):
         fail("--ssl-certfile and --ssl-keyfile go together")
     if workers > 1 and not store.is_postgres(db_path):
         fail("--workers: a SQLite store is written by one process; several need a PostgreSQL store")
+    note_db(store.shown(db_path))
     # Access logs would show request lines only; tokens travel in headers and
     # are never logged.
     options = dict(host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
@@ -92,7 +96,9 @@ def serve(db_path, host, port, ssl_certfile, ssl_keyfile, workers):
 @click.option("--new-token", is_flag=True, help="Give an existing kiosk a new token (the old one stops working).")
 def add_kiosk(kiosk_id, db_path, school, name, new_token):
     """Register a kiosk of a school; prints its token once (put it in the kiosk's [central] token)."""
-    db = store.open_db(db_path, school)
+    if not is_kiosk_id(kiosk_id):  # said before the database is even looked at
+        fail(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
+    db = open_existing(db_path, school)
     token = store.add_kiosk(db, kiosk_id, name, replace=new_token)
     click.echo(token)
     click.echo(f"kiosk {kiosk_id}: token above is shown only now; the store keeps only its hash", err=True)
@@ -107,11 +113,11 @@ def add_librarian(name, db_path, school, district, password_stdin):
     """Add a librarian account of a school (or the district), or set a new password (which ends the old sessions)."""
     from sync.server.auth import hash_password
 
-    if not name.strip() or len(name) > 64:
-        fail(f"librarian name {name!r}: 1 to 64 characters")
     if district and school:
         fail("a librarian belongs to one school (--school) or to the district (--district), not both")
-    db = store.open_db(db_path, school, district=district)
+    db = open_existing(db_path, school, district=district)
+    if not name.strip() or len(name) > 64:
+        fail(f"librarian name {name!r}: 1 to 64 characters")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -127,9 +133,10 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str, school: str | None = None) -> int:
-    text = read_csv(csv_path)
-    return store.import_csv(store.open_db(db_path, school), kind, text, csv_path)
+def _import(kind: str, csv_path: str, db_path: str, school: str | None = None) -> tuple[int, str]:
+    db = open_existing(db_path, school)
+    text, encoding = read_csv_named(csv_path)
+    return store.import_csv(db, kind, text, csv_path), encoding
 
 
 import_commands(import_, _import, db_and_school)
@@ -142,13 +149,47 @@ district_commands(main, DB)
               help="Forget loans returned before this day (default: the start of this term).")
 def forget(db_path, school, before):
     """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
-    must_exist(db_path)
-    day = before.date() if before else store.term_start(date.today())
-    count = store.forget_returned(store.open_db(db_path, school), day)
+    db = open_existing(db_path, school)
+    day = before.date() if before else store.term_start(db, date.today())
+    count = store.forget_returned(db, day)
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
 
 
-REPORTS = ("loans", "overdue", "log", "flagged")
+@main.command()
+@DB
+def init(db_path):
+    """Create the central store's database (safe to run again on it; refuses any other file)."""
+    note_db(store.shown(db_path))
+    db = store.init_db(db_path)
+    click.echo(f"{store.shown(db_path)}: central store ready (epoch {store.epoch(db)})")
+
+
+@main.command()
+@DB
+@click.argument("to", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="With a folder: keep only the newest KEEP dated backups there.")
+def backup(db_path, to, keep):
+    """Copy the database to TO (a new file, or a folder for central-DATE-TIME.db); safe while serving."""
+    note_db(db_path)
+    click.echo(f"{store.backup(db_path, to, keep)}: backup of {db_path}")
+
+
+@main.command()
+@DB
+@click.argument("backup_path", metavar="BACKUP", type=click.Path(dir_okay=False))
+def restore(db_path, backup_path):
+    """Put BACKUP in place as the database, under a new epoch (stop the service first); the old one is kept aside."""
+    note_db(db_path)
+    facts = store.restore(db_path, backup_path)
+    click.echo(f"{db_path}: restored from {backup_path}, epoch {facts['epoch']}, {facts['records']} records"
+               + (f"; the database it replaced is kept as {facts['kept']}" if facts["kept"] else ""))
+    for kiosk_id, acked in facts["kiosks"].items():
+        click.echo(f"  kiosk {kiosk_id}: the store holds its records up to #{acked}; at its next sync it sends "
+                   "the rest again and pulls everything again")
+
+
+REPORTS = ("loans", "overdue", "log", "flagged", "charges")
 
 
 @main.command()
@@ -158,21 +199,27 @@ REPORTS = ("loans", "overdue", "log", "flagged")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day overdue days are counted to (default: today).")
-def report(name, db_path, school, as_json, as_csv, today):
-    """Reports: current loans, overdue loans, the merged log, flagged records."""
+@click.option("--class", "class_name", default=None, help="Loans or overdue loans of this class only.")
+def report(name, db_path, school, as_json, as_csv, today, class_name):
+    """Reports: current loans, overdue loans, the merged log, flagged records, charges."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
-    must_exist(db_path)
-    db = store.open_db(db_path, school)
-    day = today.date() if today else date.today()
+    db = open_existing(db_path, school)
+    day = today.date() if today else store.local_today(db)
     if name == "loans":
         rows = store.current_loans(db, day)
     elif name == "overdue":
         rows = [r for r in store.current_loans(db, day) if r["days_overdue"] > 0]
     elif name == "log":
         rows = list(store.log_records(db))
+    elif name == "charges":
+        rows = store.charges_report(db)
     else:
         rows = store.flagged(db)
+    if class_name is not None:
+        if name not in ("loans", "overdue"):
+            fail("--class goes with the loans and overdue reports")
+        rows = [r for r in rows if (r["class_name"] or "").casefold() == class_name.strip().casefold()]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -197,6 +244,9 @@ def table(rows: list[dict]) -> str:
         return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths)).rstrip()
 
     return "\n".join([line(columns)] + [line(r) for r in cells])
+
+
+desk_commands(main, DB)
 
 
 if __name__ == "__main__":

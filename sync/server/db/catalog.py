@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from kiosk.core import pinyin
 from kiosk.domain.catalog import parse_items, parse_patrons
 from kiosk.domain.model import Item, Patron, Policy
+from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
 from sync.server.db.audit import audit, audit_now
 from sync.server.db.schema import CentralError, iso, next_revs, refresh_statistics, utc_now
@@ -47,10 +49,21 @@ def save_patrons(db, patrons: list[Patron]) -> None:
 
 
 def save_items(db, items: list[Item]) -> None:
-    """Insert or update items by id, in one transaction; kiosks pull them."""
+    """Insert or update items by id, in one transaction; kiosks pull them.
+
+    A Chinese title and author get their pinyin initials (Find a book on a
+    kiosk searches them); a book new to the store is stamped `added` (the
+    idle screen's new books).
+    """
     rows = [{"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number, "tag_uid": i.tag_uid,
-             "barcode": i.barcode, "home": i.home, "status": i.status} for i in items]
-    _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+             "barcode": i.barcode, "home": i.home, "status": i.status,
+             "initials": pinyin.initials(i.title, i.author)} for i in items]
+    with db.atomic():
+        _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
+        db.execute("UPDATE items SET added = ? WHERE added IS NULL", [iso(utc_now())])
+        # A file without prices leaves the prices the books had.
+        db.executemany("UPDATE items SET price_cents = ? WHERE id = ?",
+                       [(i.price_cents, i.id) for i in items if i.price_cents is not None])
 
 
 def import_csv(db, kind: str, text: str, source: str) -> int:
@@ -89,8 +102,11 @@ def all_rows(db, table: str) -> list[dict]:
     if table == "patrons":
         return list(db.query("SELECT id, name, type, class_name AS class, card_uid, status, expires FROM patrons"
                              " ORDER BY id"))
-    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items"
-                         " ORDER BY id"))
+    rows = list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status, price_cents"
+                         " FROM items ORDER BY id"))
+    for row in rows:
+        row["price"] = money_text(row.pop("price_cents"))
+    return rows
 
 
 def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:

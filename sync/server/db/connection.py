@@ -85,10 +85,14 @@ def write_lock(url: str | Path):
 
 
 def connect(url: str | Path, busy_ms: int = 10000):
-    """A connection to the store at `url`, without migrating it (`schema.open_db` migrates)."""
+    """Another connection to the store at `url`, which `opening.open_db` checked and migrated (a worker thread's)."""
     if is_postgres(url):
         return PostgresStore(str(url))
-    return SqliteStore(url, busy_ms)
+    db = SqliteStore(url)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    return db
 
 
 class SqliteStore(sqlite_utils.Database):
@@ -97,12 +101,9 @@ class SqliteStore(sqlite_utils.Database):
     dialect = "sqlite"
     for_update = ""  # SQLite has one writer at a time: a row read in a write transaction stays as read
 
-    def __init__(self, path: str | Path, busy_ms: int = 10000):
+    def __init__(self, path: str | Path):
         super().__init__(str(path))
         self.url = str(path)
-        self.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-        self.execute("PRAGMA journal_mode = WAL")
-        self.execute("PRAGMA synchronous = FULL")
 
     @contextmanager
     def atomic(self, snapshot: bool = False) -> Iterator["SqliteStore"]:
@@ -120,6 +121,10 @@ class SqliteStore(sqlite_utils.Database):
 
     def lock(self, keys: Iterable[str]) -> None:
         """Nothing to take: SQLite lets one writer at a time through."""
+
+    def try_lock(self, key: str) -> bool:
+        """Always had: SQLite lets one writer at a time through."""
+        return True
 
     def use_schema(self, name: str) -> None:
         """Nothing to choose: a SQLite store's tables are all in its one file (`schools.py`)."""
@@ -205,6 +210,10 @@ class PostgresStore:
         if keys:
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM"
                               ' unnest(%s::text[]) AS u(k) ORDER BY k COLLATE "C") AS ordered', [keys]).fetchall()
+
+    def try_lock(self, key: str) -> bool:
+        """`key` held until the transaction ends, if no other transaction holds it now; whether it was had."""
+        return self.conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [key]).fetchone()[0]
 
     @property
     def broken(self) -> bool:

@@ -10,7 +10,9 @@ the two disagree on:
 - `json_extract(column, '$.key')` becomes `(column::jsonb ->> 'key')` (a text,
   as every JSON value the store reads is) and `json_remove(column, '$.key')`
   `((column::jsonb - 'key')::text)`;
-- `LIKE` becomes `ILIKE` (SQLite's LIKE ignores the case of ASCII letters);
+- `LIKE` becomes `ILIKE` (SQLite's LIKE ignores the case of ASCII letters),
+  and `x = ? COLLATE NOCASE` becomes `lower(x) = lower(?)`;
+- a subquery in FROM or JOIN without a name is given one (`AS sub_1`);
 - in CREATE TABLE and ALTER TABLE: a row id `INTEGER PRIMARY KEY` becomes an
   identity column, `INTEGER` `BIGINT` (sequence numbers reach 2**53), `REAL`
   `DOUBLE PRECISION`, `TEXT` `TEXT COLLATE "C"` (times and ids sort byte by
@@ -44,6 +46,11 @@ _DDL_WORDS = [
     (re.compile(r"\bWITHOUT\s+ROWID\b", re.I), ""),
 ]
 _LIKE = re.compile(r"\bLIKE\b", re.I)
+_NOCASE = re.compile(r"([\w.]+)\s*=\s*(\?|[\w.]+)\s+COLLATE\s+NOCASE\b", re.I)
+_SUBQUERY = re.compile(r"\b(FROM|JOIN)\s*\(\s*SELECT\b", re.I)
+_NAMED = re.compile(r"\s*(AS\s+)?([A-Za-z_]\w*)")
+_NOT_NAMES = {"where", "group", "order", "union", "limit", "on", "join", "left", "right", "inner", "cross", "full",
+              "having", "window", "except", "intersect", "offset", "fetch", "for", "natural", "using"}
 
 
 def _parts(sql: str) -> list[tuple[bool, str]]:
@@ -53,6 +60,41 @@ def _parts(sql: str) -> list[tuple[bool, str]]:
 
 def _in_code(sql: str, rewrite: Callable[[str], str]) -> str:
     return "".join(rewrite(text) if code else text for code, text in _parts(sql))
+
+
+def _closing(sql: str, start: int) -> int:
+    """The index of the parenthesis closing the one at `start`, quotes skipped."""
+    depth, quote = 0, None
+    for i in range(start, len(sql)):
+        c = sql[i]
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(sql) - 1
+
+
+def _name_subqueries(sql: str) -> str:
+    """Give every unnamed subquery in FROM or JOIN a name, as PostgreSQL requires."""
+    out, pos = [], 0
+    for found in _SUBQUERY.finditer(sql):
+        if found.start() < pos:
+            continue  # inside a subquery already copied
+        end = _closing(sql, sql.index("(", found.start()))
+        named = _NAMED.match(sql, end + 1)
+        inner = _name_subqueries(sql[found.end():end])
+        out.append(sql[pos:found.end()] + inner + ")")
+        if not named or named.group(2).lower() in _NOT_NAMES:
+            out.append(f" AS sub_{found.start()}")
+        pos = end + 1
+    out.append(sql[pos:])
+    return "".join(out)
 
 
 def statements(script: str) -> list[str]:
@@ -113,7 +155,9 @@ class Translator:
             sql = self._insert_or(sql)
             sql = _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", sql)
             sql = _JSON_REMOVE.sub(r"((\1::jsonb - '\2')::text)", sql)
+            sql = _NOCASE.sub(r"lower(\1) = lower(\2)", sql)
             sql = _in_code(sql, lambda text: _LIKE.sub("ILIKE", text))
+            sql = _name_subqueries(sql)
         if with_params:
             sql = sql.replace("%", "%%")
             sql = _in_code(sql, lambda text: text.replace("?", "%s"))

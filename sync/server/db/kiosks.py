@@ -1,14 +1,18 @@
-"""Kiosks and their tokens: registering a kiosk, knowing it by its token, its health."""
+"""Kiosks and their tokens: registering a kiosk, knowing it by its token, its health, its own records."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
+from datetime import datetime
 from typing import Optional
 
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
-from sync.server.db.schema import CentralError, iso, utc_now
+from kiosk.domain.records import RECORD_FIELDS
+from sync.server.db.schema import CentralError, epoch, iso, utc_now
+
+DESK_ID = "desk"  # the librarian's desk writes to the merged log as this kiosk (schema: desk_0001)
 
 
 def token_hash(token: str) -> str:
@@ -20,6 +24,8 @@ def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False)
     """Register a kiosk (or give it a new token with `replace`); returns the token."""
     if not is_kiosk_id(kiosk_id):
         raise CentralError(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
+    if kiosk_id == DESK_ID:
+        raise CentralError(f"kiosk id {DESK_ID!r} is the librarian's desk in the pages; choose another id")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()
@@ -48,3 +54,49 @@ def kiosks(db) -> list[dict]:
         row["reader_ok"] = None if row["reader_ok"] is None else bool(row["reader_ok"])
         out.append(row)
     return out
+
+
+def note_contact(db, kiosk_id: str, body: dict, now: datetime) -> float:
+    """What every push or hello tells of a kiosk: its clock reading (an anchor for its boot) and its health.
+
+    Inside the caller's transaction. Returns the clock offset observed
+    (server time minus the kiosk's `sent_at`, in seconds).
+    """
+    offset = (now - datetime.fromisoformat(body["sent_at"])).total_seconds()
+    db.execute("INSERT OR REPLACE INTO boots (kiosk_id, boot_id, server_time, monotonic) VALUES (?, ?, ?, ?)",
+               [kiosk_id, body["boot_id"], iso(now), body["monotonic"]])
+    status = body.get("status") or {}
+    db.execute(
+        "UPDATE kiosks SET last_seen = ?, pending = ?, clock_offset = ?, boot_id = ?, sent_monotonic = ?,"
+        " server_time_at_push = ?, reader_ok = ?, version = ?, last_error = ?, status = ? WHERE id = ?",
+        [iso(now), status.get("pending"), offset, body["boot_id"], body["monotonic"], iso(now),
+         None if status.get("reader_ok") is None else int(bool(status["reader_ok"])), status.get("version"),
+         status.get("last_error"), json.dumps(status, sort_keys=True), kiosk_id])
+    return offset
+
+
+def round_facts(db, kiosk_id: str) -> dict:
+    """What a kiosk compares every round: this database's epoch and the highest seq it holds of the kiosk."""
+    acked = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
+    return {"epoch": epoch(db), "acked_seq": acked}
+
+
+def hello(db, kiosk_id: str, body: dict, now: Optional[datetime] = None) -> dict:
+    """A kiosk's round begins here: its health noted; the store's epoch and what it acknowledged answered."""
+    now = now or utc_now()
+    with db.atomic():
+        offset = note_contact(db, kiosk_id, body, now)
+        facts = round_facts(db, kiosk_id)
+    return {**facts, "server_time": iso(now), "clock_offset": round(offset, 3)}
+
+
+def kiosk_records(db, kiosk_id: str, after: int, limit: int) -> dict:
+    """A kiosk's own records after seq `after`, as it pushed them (for `kiosk restore`)."""
+    rows = db.query(f"SELECT {', '.join(RECORD_FIELDS)} FROM log WHERE kiosk_id = ? AND seq > ? ORDER BY seq"
+                    " LIMIT ?", [kiosk_id, after, limit + 1])
+    records = []
+    for row in rows:
+        row["details"] = json.loads(row["details"] or "{}")
+        row["trusted"], row["flagged"] = bool(row["trusted"]), bool(row["flagged"])
+        records.append(row)
+    return {**round_facts(db, kiosk_id), "records": records[:limit], "more": len(records) > limit}

@@ -28,8 +28,8 @@ class Migrations(SqliteMigrations):
         return self._apply_postgres(db)
 
     def pending_names(self, db) -> list[str]:
-        """The names not yet applied, in order (nothing is written)."""
-        if db.dialect == "sqlite":
+        """The names not yet applied, in order (nothing is written); `db` may be a bare sqlite-utils `Database`."""
+        if getattr(db, "dialect", "sqlite") == "sqlite":
             return [m.name for m in self.pending(db)]
         done = _applied_postgres(db, self.name)
         return [m.name for m in self._migrations if m.name not in done]

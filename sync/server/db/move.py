@@ -10,15 +10,19 @@ the librarians log in again at the new address.
 
 from __future__ import annotations
 
+from sync.server.db.kiosks import DESK_ID
 from sync.server.db.schema import CentralError, refresh_statistics
-from sync.server.db.schools import _registry, add_school, migrate_all, school_id, schools, use_school
+from sync.server.db.schools import (
+    add_school, holds_nothing, migrate_all, registry, school_id, schools, use_school,
+)
 
 NOT_MOVED = ("sessions",)  # a session belongs to the old address
 
 
 def _tables(db) -> list[str]:
-    internal = ("_sqlite_migrations", "_migrations", "sqlite_stat1", "sqlite_stat4")
-    return sorted(t for t in db.table_names() if t not in internal and not t.startswith("district_"))
+    internal = ("_sqlite_migrations", "_migrations")
+    return sorted(t for t in db.table_names()
+                  if t not in internal and not t.startswith(("district_", "sqlite_")))
 
 
 def _columns(db, table: str) -> list[str]:
@@ -31,8 +35,7 @@ def _empty_school(target, name: str) -> int:
     held = next((s for s in schools(target) if s["name"] == name), None)
     if held is None:
         return add_school(target, name)
-    use_school(target, held["id"])
-    if any(target.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("kiosks", "patrons", "items", "log")):
+    if not holds_nothing(target, held["id"]):
         raise CentralError(f"school {name} is already in the district's store and holds records:"
                            " moving it again would double them")
     return held["id"]
@@ -50,7 +53,7 @@ def move_school(source, target, name: str) -> dict[str, int]:
     librarians = [r[0] for r in source.execute("SELECT name FROM librarians ORDER BY name")]
     there = next((s["id"] for s in schools(target) if s["name"] == name), -1)
     taken = {r[0] for r in target.execute(
-        f"SELECT name FROM {_registry(target, 'district_accounts')} WHERE school_id <> ?", [there])}
+        f"SELECT name FROM {registry(target, 'district_accounts')} WHERE school_id <> ?", [there])}
     clash = sorted(set(librarians) & taken)
     if clash:
         raise CentralError(f"librarian names already used in the district's store: {', '.join(clash)};"
@@ -72,8 +75,9 @@ def move_school(source, target, name: str) -> dict[str, int]:
             held = source.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             if counts[table] != held:
                 raise CentralError(f"{table}: {counts[table]} rows copied of {held}; nothing was moved")
-        target.execute(f"DELETE FROM {_registry(target, 'district_accounts')} WHERE school_id = ?", [school])
-        target.executemany(f"INSERT INTO {_registry(target, 'district_accounts')} (name, school_id) VALUES (?, ?)",
+        target.execute(f"DELETE FROM {registry(target, 'district_accounts')} WHERE school_id = ?", [school])
+        target.executemany(f"INSERT INTO {registry(target, 'district_accounts')} (name, school_id) VALUES (?, ?)",
                            [(librarian, school) for librarian in librarians])
     refresh_statistics(target)
+    counts["kiosks"] = target.execute("SELECT COUNT(*) FROM kiosks WHERE id != ?", [DESK_ID]).fetchone()[0]
     return counts

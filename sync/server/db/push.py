@@ -1,4 +1,10 @@
-"""A kiosk's pushed batch: stored exactly once by (kiosk id, seq), merged per item, acknowledged."""
+"""A kiosk's pushed batch: stored exactly once by (kiosk id, seq), merged per item, acknowledged.
+
+A checkout or renewal stamped by an untrusted clock carries a due date the
+kiosk computed from its floor (the last trusted time it knew); the store
+recomputes it from the record's corrected time and keeps it beside the
+record as `corrected_due`, which the merge and the log pages use.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,13 @@ from typing import Optional
 
 from sqlite_utils.utils import chunks
 
+from kiosk.domain import rules
 from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS
 from sync.server import merge
+from sync.server.db.catalog import get_rules
+from sync.server.db.kiosks import note_contact
 from sync.server.db.remerge import marks, replay_items, store_loans
-from sync.server.db.schema import Conflict, iso, next_revs, utc_now
+from sync.server.db.schema import Conflict, epoch, iso, next_revs, utc_now
 
 
 def _record_row(kiosk_id: str, record: dict) -> dict:
@@ -45,38 +54,43 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
     numbers, taken last so that the counter is held only for the commit.
     """
     now = now or utc_now()
-    sent_at = datetime.fromisoformat(batch["sent_at"])
-    offset = (now - sent_at).total_seconds()
     rows = [_record_row(kiosk_id, r) for r in batch["records"]]
     with db.atomic():
         acked = db.execute(f"SELECT acked_seq FROM kiosks WHERE id = ?{db.for_update}", [kiosk_id]).fetchone()[0]
-        db.execute("INSERT OR REPLACE INTO boots (kiosk_id, boot_id, server_time, monotonic) VALUES (?, ?, ?, ?)",
-                   [kiosk_id, batch["boot_id"], iso(now), batch["monotonic"]])
+        offset = note_contact(db, kiosk_id, batch, now)
         anchors = {r["boot_id"]: (datetime.fromisoformat(r["server_time"]), r["monotonic"])
                    for r in db.query("SELECT boot_id, server_time, monotonic FROM boots WHERE kiosk_id = ?",
                                      [kiosk_id])}
         new = _new_rows(db, kiosk_id, rows)
         classes = _classes(db, {row["patron_id"] for row in new if row["patron_id"]})
+        policy = None
         for row in new:
             at = datetime.fromisoformat(row["at"])
             row["corrected_at"] = iso(merge.corrected_time(at, bool(row["trusted"]), row["boot_id"],
                                                            row["monotonic"], anchors, offset))
             row["received_at"] = iso(now)
+            row["corrected_due"] = None
+            if not row["trusted"] and row["kind"] in ("checkout", "renew"):
+                policy = policy or get_rules(db)
+                row["corrected_due"] = _corrected_due(db, row, policy)
             row["class_name"] = classes.get(row["patron_id"]) if row["patron_id"] else None
         db["log"].insert_all(new)
         loans = replay_items(db, {row["item_id"] for row in new if row["kind"] in LOAN_KINDS and row["item_id"]})
         store_loans(db, loans, next_revs(db, len(loans)) if loans else 0)
         acked = _advance_acked(db, kiosk_id, acked)
-        status = batch.get("status") or {}
-        db.execute(
-            "UPDATE kiosks SET last_seen = ?, last_sync = ?, acked_seq = ?, pending = ?, clock_offset = ?,"
-            " boot_id = ?, sent_monotonic = ?, server_time_at_push = ?, reader_ok = ?, version = ?,"
-            " last_error = ?, status = ? WHERE id = ?",
-            [iso(now), iso(now), acked, status.get("pending"), offset, batch["boot_id"], batch["monotonic"],
-             iso(now), None if status.get("reader_ok") is None else int(bool(status["reader_ok"])),
-             status.get("version"), status.get("last_error"), json.dumps(status, sort_keys=True), kiosk_id])
+        db.execute("UPDATE kiosks SET last_sync = ?, acked_seq = ? WHERE id = ?", [iso(now), acked, kiosk_id])
     return {"acked_seq": acked, "stored": len(new), "duplicates": len(rows) - len(new), "server_time": iso(now),
-            "clock_offset": round(offset, 3)}
+            "clock_offset": round(offset, 3), "epoch": epoch(db)}
+
+
+def _corrected_due(db, row: dict, policy) -> Optional[str]:
+    """The due date from the record's corrected time, where it differs from the one the kiosk gave."""
+    due = json.loads(row["details"] or "{}").get("due")
+    found = db.execute("SELECT type FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone()
+    # The library's day is the local day where the store runs, as it is where the kiosks run.
+    day = datetime.fromisoformat(row["corrected_at"]).astimezone().date()
+    fixed = rules.due_date(policy, found[0] if found and found[0] else "student", day).isoformat()
+    return fixed if fixed != due else None
 
 
 def _new_rows(db, kiosk_id: str, rows: list[dict]) -> list[dict]:

@@ -53,14 +53,15 @@ def replay_items(db, item_ids: Iterable[str]) -> dict[str, Optional[merge.Merged
     db.lock(f"item:{item_id}" for item_id in items)
     records = defaultdict(list)
     # A record the librarian reversed is kept in the log but no longer applied.
-    for row in _by_ids(db, "SELECT item_id, kiosk_id, seq, kind, corrected_at, patron_id, details FROM log"
+    for row in _by_ids(db, "SELECT item_id, kiosk_id, seq, kind, corrected_at, patron_id, details, corrected_due"
+                           " FROM log"
                            " WHERE item_id IN ({ids}) AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')"
                            " AND NOT EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
                            " AND m.seq = log.seq AND m.resolution = 'reverse')", items):
         details = json.loads(row["details"] or "{}")
         records[row["item_id"]].append(merge.Rec(
             row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]), row["patron_id"],
-            details.get("due"), details.get("renewals")))
+            row["corrected_due"] or details.get("due"), details.get("renewals")))
     patron_ids = sorted({r.patron_id for recs in records.values() for r in recs if r.patron_id})
     patrons = {row["id"]: merge.PatronFacts(_when(row["blocked_since"]),
                                             date.fromisoformat(row["expires"]) if row["expires"] else None)

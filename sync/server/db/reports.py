@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+
+from kiosk.domain import reading
 from typing import Iterable, Optional
 
 from sync.server.db.audit import audit
@@ -14,7 +16,8 @@ def current_loans(db, today: date) -> list[dict]:
     """Every current loan with its patron, class, title and days overdue."""
     rows = db.query(
         "SELECT loans.item_id, items.title, loans.patron_id, patrons.name AS patron_name, patrons.class_name,"
-        " loans.due, loans.checked_out, loans.renewals, loans.kiosk_id FROM loans"
+        " loans.due, loans.checked_out, loans.renewals, loans.kiosk_id, items.call_number, patrons.type AS patron_type"
+        " FROM loans"
         " LEFT JOIN items ON items.id = loans.item_id LEFT JOIN patrons ON patrons.id = loans.patron_id"
         " ORDER BY patrons.class_name, patrons.name, loans.due")
     out = []
@@ -26,8 +29,8 @@ def current_loans(db, today: date) -> list[dict]:
 
 def log_records(db, limit: Optional[int] = None) -> Iterable[dict]:
     """The merged log in merge order."""
-    sql = ("SELECT kiosk_id, seq, kind, at, corrected_at, trusted, patron_id, item_id, details, flagged"
-           " FROM log ORDER BY corrected_at, kiosk_id, seq")
+    sql = ("SELECT kiosk_id, seq, kind, at, corrected_at, trusted, patron_id, item_id, details, corrected_due,"
+           " flagged FROM log ORDER BY corrected_at, kiosk_id, seq")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     for row in db.query(sql):
@@ -39,8 +42,9 @@ def flagged(db) -> list[dict]:
     """Records for the librarian: flagged by the merge, or by the kiosk itself."""
     return list(db.query(
         "SELECT log.kiosk_id, log.seq, log.kind, log.corrected_at, log.patron_id, log.item_id,"
-        " COALESCE(merge_flags.reason, 'kiosk') AS reason, merge_flags.detail, merge_flags.resolution"
-        " FROM log LEFT JOIN merge_flags ON merge_flags.kiosk_id = log.kiosk_id AND merge_flags.seq = log.seq"
+        " COALESCE(merge_flags.reason, 'kiosk') AS reason, merge_flags.detail, merge_flags.resolution,"
+        " merge_flags.resolved_by, log.details FROM log"
+        " LEFT JOIN merge_flags ON merge_flags.kiosk_id = log.kiosk_id AND merge_flags.seq = log.seq"
         " WHERE merge_flags.seq IS NOT NULL OR log.flagged = 1"
         " ORDER BY log.corrected_at, log.kiosk_id, log.seq"))
 
@@ -53,12 +57,20 @@ LOG_FILTERS = {
 
 
 def browse_log(db, filters: dict, before: Optional[tuple] = None, limit: int = 50) -> list[dict]:
-    """One page of the merged log, newest first, filtered; `before` is the last row's key of the page before."""
+    """One page of the merged log, newest first, filtered; `before` is the last row's key of the page before.
+
+    A filter's value is one value, or a list of values any of which matches.
+    """
     where, params = [], []
     for key, clause in LOG_FILTERS.items():
-        if filters.get(key):
+        value = filters.get(key)
+        if isinstance(value, (list, tuple)):
+            # Any of several values (a name stands for every patron it matches); none matched, no rows.
+            where.append(clause.replace("= ?", f"IN ({','.join('?' * len(value))})") if value else "1 = 0")
+            params.extend(value)
+        elif value:
             where.append(clause)
-            params.append(filters[key])
+            params.append(value)
     if filters.get("flagged"):
         where.append("(log.flagged = 1 OR EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
                      " AND m.seq = log.seq))")
@@ -66,7 +78,8 @@ def browse_log(db, filters: dict, before: Optional[tuple] = None, limit: int = 5
         where.append("(log.corrected_at, log.kiosk_id, log.seq) < (?, ?, ?)")
         params += list(before)
     sql = ("SELECT log.kiosk_id, log.seq, log.kind, log.corrected_at, log.trusted, log.patron_id,"
-           " patrons.name AS patron_name, log.class_name, log.item_id, items.title, log.details, log.flagged,"
+           " patrons.name AS patron_name, log.class_name, log.item_id, items.title, log.details, log.corrected_due,"
+           " log.flagged,"
            " (SELECT reason FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id AND m.seq = log.seq) AS reason"
            " FROM log LEFT JOIN patrons ON patrons.id = log.patron_id LEFT JOIN items ON items.id = log.item_id"
            + (" WHERE " + " AND ".join(where) if where else "")
@@ -114,13 +127,11 @@ def resolve_flag(db, librarian: str, kiosk_id: str, seq: int, resolution: str) -
         audit(db, librarian, f"resolve {resolution}", f"{kiosk_id} #{seq}", f"{kind} of {item_id}")
 
 
-def term_start(today: date) -> date:
-    """The school term `today` falls in starts on 1 September or 1 February."""
-    if today.month >= 9:
-        return date(today.year, 9, 1)
-    if today.month >= 2:
-        return date(today.year, 2, 1)
-    return date(today.year - 1, 9, 1)
+def term_start(db, today: date) -> date:
+    """The first day of the term `today` falls in, by the school's rules (their `term_starts`)."""
+    from sync.server.db.catalog import get_rules
+
+    return reading.term_start(get_rules(db), today)
 
 
 _LOANS_WITH_STUDENTS = ("SELECT patron_id, class_name, item_id, substr(corrected_at, 1, 7) AS month FROM log"
@@ -141,7 +152,8 @@ def reading_statistics(db, since: date, today: date) -> dict:
                  .fetchall())
     monthly = db.query(
         "SELECT class_name, month, SUM(n) AS books FROM (SELECT class_name, month, 1 AS n"
-        f" FROM ({_LOANS_WITH_STUDENTS}) made UNION ALL SELECT class_name, month, loans FROM reading_counts) counted WHERE class_name IS NOT NULL"
+        f" FROM ({_LOANS_WITH_STUDENTS}) made UNION ALL SELECT class_name, month, loans FROM reading_counts) counted"
+        " WHERE class_name IS NOT NULL"
         " GROUP BY class_name, month ORDER BY class_name, month")
     per_class = [dict(row, students=sizes.get(row["class_name"], 0),
                       per_student=round(row["books"] / sizes[row["class_name"]], 2) if sizes.get(row["class_name"])

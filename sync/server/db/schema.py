@@ -4,10 +4,15 @@ SQLite (WAL, `synchronous=FULL`) or PostgreSQL, through one connection surface
 (`connection.py`); migrations are named and applied in the order they are
 registered here, on either backend (`migrate.py`), written in SQLite's
 spelling (`dialect.py` says what PostgreSQL is told). Tables: docs/sync-api.md.
+Opening and creating a store is `schools.open_db` and `schools.init_db`:
+only `init_db` (`kiosk-central init`) creates one; `open_db` refuses a
+missing, damaged or foreign one and one made by a newer version (a migration
+it does not know), with one line.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 from kiosk.domain.errors import KioskError
@@ -87,6 +92,50 @@ def _reading_counts(db) -> None:
                " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
 
 
+@migrations(name="desk_0001_charges_settings")
+def _desk(db) -> None:
+    # The librarian's desk writes its records to the merged log as a kiosk of
+    # its own, `desk`, whose token hash no token has (it never pushes). A
+    # patron owing more than the school's amount is sent to the kiosks as
+    # blocked (`owes_block`) until the charge is paid or waived.
+    db.executescript("""
+    ALTER TABLE items ADD COLUMN price_cents INTEGER;
+    ALTER TABLE patrons ADD COLUMN owes_block INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE charges (id INTEGER PRIMARY KEY, patron_id TEXT NOT NULL, item_id TEXT, reason TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'open', created TEXT NOT NULL,
+        created_by TEXT, settled TEXT, settled_by TEXT, note TEXT);
+    CREATE INDEX charges_patron ON charges(patron_id, status);
+    CREATE INDEX charges_item ON charges(item_id, status);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+    db.execute("INSERT OR IGNORE INTO kiosks (id, name, token_hash, created) VALUES ('desk', ?, ?, ?)",
+               ["Librarian's desk", "none:" + secrets.token_hex(32), iso(utc_now())])
+
+
+@migrations(name="faults_0001_epoch")
+def _epoch(db) -> None:
+    # The database's identity: made with it, changed by a restore. A kiosk
+    # that sees another epoch than before knows the store may hold less than
+    # it once acknowledged, and sends again and pulls from the start.
+    db.execute("CREATE TABLE store (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO store (key, value) VALUES ('epoch', ?)", [new_epoch()])
+
+
+@migrations(name="faults_0002_corrected_due")
+def _corrected_due(db) -> None:
+    # The due date recomputed from the corrected time of a checkout or
+    # renewal stamped by an untrusted clock, where it differs from the kiosk's.
+    db.execute("ALTER TABLE log ADD COLUMN corrected_due TEXT")
+
+
+APPLICATION_ID = 0x4B43454E  # "KCEN" in the file's header: this is a central store's database
+
+
+def new_epoch() -> str:
+    """A fresh identity for a central database."""
+    return secrets.token_hex(8)
+
+
 class CentralError(KioskError):
     """The central store cannot do what was asked; the message says why."""
 
@@ -115,6 +164,11 @@ def refresh_statistics(db) -> None:
         db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM [{table}] WHERE [{column}] = ?", [None]).fetchall()
     # 0x10002: weigh every table, analyse without a sampling limit; 3.40 knows no 0x10000 and ignores it.
     db.execute("PRAGMA optimize = 0x10002")
+
+
+def epoch(db) -> str:
+    """This central database's identity (see `_epoch`)."""
+    return db.execute("SELECT value FROM store WHERE key = 'epoch'").fetchone()[0]
 
 
 def utc_now() -> datetime:

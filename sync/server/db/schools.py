@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import Optional
 
 from sync.server.db.accounts import set_librarian
-from sync.server.db.connection import connect
+from sync.server.db.kiosks import DESK_ID
 from sync.server.db.migrate import Migrations
-from sync.server.db.schema import CentralError, iso, migrations, utc_now
+from sync.server.db.schema import CentralError, epoch, iso, migrations, new_epoch, utc_now
 
 DISTRICT = 0  # the scope of the district's own accounts
 FIRST = "school"  # the name of a store's first school until it is given one
@@ -42,7 +42,8 @@ def _schools(db) -> None:
         db.execute("INSERT INTO district_accounts (name, school_id) SELECT name, 1 FROM librarians")
 
 
-def _registry(db, table: str) -> str:
+def registry(db, table: str) -> str:
+    """The name of one of the district's own tables (`district_...`) as any school's connection reaches it."""
     return f"public.{table}" if db.dialect == "postgresql" else table
 
 
@@ -59,7 +60,7 @@ def use_school(db, school_id: int) -> None:
 
 def schools(db) -> list[dict]:
     """Every school of the store: id and name, in the order they were added."""
-    return list(db.query(f"SELECT id, name FROM {_registry(db, 'district_schools')} ORDER BY id"))
+    return list(db.query(f"SELECT id, name FROM {registry(db, 'district_schools')} ORDER BY id"))
 
 
 def school_id(db, name: Optional[str] = None) -> int:
@@ -75,18 +76,6 @@ def school_id(db, name: Optional[str] = None) -> int:
         return found[0]["id"]
     raise CentralError(f"this store holds {len(found)} schools ({', '.join(s['name'] for s in found)}):"
                        " name one with --school")
-
-
-def open_db(url, school: Optional[str] = None, district: bool = False):
-    """Open (creating if needed) the central store at a file path or a PostgreSQL URL, migrated, in one school.
-
-    `school` names it; without a name the store must hold one school. With
-    `district` the connection works in the district's own accounts instead.
-    """
-    db = connect(url)
-    migrate_all(db)
-    use_school(db, DISTRICT if district else school_id(db, school))
-    return db
 
 
 def migrate_all(db) -> dict[str, list[str]]:
@@ -105,10 +94,11 @@ def migrate_all(db) -> dict[str, list[str]]:
     return done
 
 
-def _holds_nothing(db, school: int) -> bool:
+def holds_nothing(db, school: int) -> bool:
+    """Whether a school has no kiosk (but the librarian's desk), patron, book, record or librarian yet."""
     use_school(db, school)
-    return not any(db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
-                   for table in ("kiosks", "patrons", "items", "log", "librarians"))
+    return not db.execute("SELECT 1 FROM kiosks WHERE id != ? LIMIT 1", [DESK_ID]).fetchone() and not any(
+        db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() for table in ("patrons", "items", "log", "librarians"))
 
 
 def add_school(db, name: str) -> int:
@@ -119,24 +109,35 @@ def add_school(db, name: str) -> int:
     found = schools(db)
     if any(s["name"] == name for s in found):
         raise CentralError(f"school {name} is already in this store")
-    if len(found) == 1 and found[0]["name"] == FIRST and _holds_nothing(db, found[0]["id"]):
+    if len(found) == 1 and found[0]["name"] == FIRST and holds_nothing(db, found[0]["id"]):
         with db.atomic():
-            db.execute(f"UPDATE {_registry(db, 'district_schools')} SET name = ? WHERE id = ?", [name, found[0]["id"]])
+            db.execute(f"UPDATE {registry(db, 'district_schools')} SET name = ? WHERE id = ?", [name, found[0]["id"]])
         return found[0]["id"]
     if db.dialect == "sqlite":
         raise CentralError("a SQLite store holds one school; a district keeps its schools in PostgreSQL"
                            " (kiosk-central move-to URL --school NAME moves this one there)")
     new = max(s["id"] for s in found) + 1
     with db.atomic():
-        db.execute(f"INSERT INTO {_registry(db, 'district_schools')} (id, name, created) VALUES (?, ?, ?)",
+        db.execute(f"INSERT INTO {registry(db, 'district_schools')} (id, name, created) VALUES (?, ?, ?)",
                    [new, name, iso(utc_now())])
     migrate_all(db)
     return new
 
 
+def renew_epochs(db) -> dict[str, str]:
+    """A new epoch (identity, `schema._epoch`) for every school, after a restore; the new ones by school name."""
+    out = {}
+    for school in schools(db):
+        use_school(db, school["id"])
+        with db.atomic():
+            db.execute("UPDATE store SET value = ? WHERE key = 'epoch'", [new_epoch()])
+        out[school["name"]] = epoch(db)
+    return out
+
+
 def account_school(db, name: str) -> Optional[int]:
     """The school whose librarian `name` is (`DISTRICT` for a district account), or None."""
-    row = db.execute(f"SELECT school_id FROM {_registry(db, 'district_accounts')} WHERE name = ?", [name]).fetchone()
+    row = db.execute(f"SELECT school_id FROM {registry(db, 'district_accounts')} WHERE name = ?", [name]).fetchone()
     return row[0] if row else None
 
 
@@ -152,7 +153,7 @@ def add_librarian(db, name: str, password_hash: str, school: int) -> None:
     use_school(db, school)
     with db.atomic():
         if held is None:
-            db.execute(f"INSERT INTO {_registry(db, 'district_accounts')} (name, school_id) VALUES (?, ?)",
+            db.execute(f"INSERT INTO {registry(db, 'district_accounts')} (name, school_id) VALUES (?, ?)",
                        [name, school])
         set_librarian(db, name, password_hash)
 

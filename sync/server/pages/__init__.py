@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sync.server.pages import catalog, district, flags, kiosks, loans, log, login, reading, rules, transfer
+from sync.server.pages import (
+    catalog, charges, desk, district, flags, kiosks, loans, log, login, people, reading, rules, settings, transfer,
+)
 from sync.server.pages.common import LoginNeeded, Pages
 
 __all__ = ["LoginNeeded", "router"]
@@ -21,6 +23,7 @@ def router(school_db, write_lock) -> APIRouter:
     ctx = Pages(school_db, write_lock)
     pages = APIRouter(include_in_schema=False)
     # `catalog` answers /{table}: it goes last so that it never shadows another page.
-    for subject in (login, district, kiosks, log, loans, transfer, flags, reading, rules, catalog):
+    for subject in (login, district, kiosks, desk, people, charges, settings, log, loans, transfer, flags, reading,
+                    rules, catalog):
         pages.include_router(subject.routes(ctx))
     return pages

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -33,10 +35,13 @@ def routes(ctx: Pages) -> APIRouter:
             return HTMLResponse("Not found", status_code=404)
         try:
             with write_lock:
-                store.set_status(get_db(), who["librarian"], table, row_id, status, note.strip()[:500])
+                if table == "items":  # lost closes a loan and charges; a lost book made available is found
+                    store.set_item_status(get_db(), who["librarian"], row_id, status, note.strip()[:500])
+                else:
+                    store.set_status(get_db(), who["librarian"], table, row_id, status, note.strip()[:500])
         except KioskError as exc:
-            return RedirectResponse(f"/{table}?q={q}&error={exc}", status_code=303)
-        return RedirectResponse(f"/{table}?q={q}", status_code=303)
+            return RedirectResponse(f"/{table}?{urlencode({'q': q, 'error': str(exc)})}", status_code=303)
+        return RedirectResponse(f"/{table}?{urlencode({'q': q})}", status_code=303)
 
     @pages.get("/{table}/{row_id}", response_class=HTMLResponse)
     def edit_form(request: Request, table: str, row_id: str):

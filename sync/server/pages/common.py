@@ -1,4 +1,5 @@
-"""What every page shares: the templates, the logged-in librarian and her school, the CSRF check.
+"""What every page shares: the templates, the logged-in librarian and her school, the CSRF check, the language,
+local times.
 
 A librarian works in her school: every page's `get_db()` is her school's
 connection (`db/schools.py`), so a page shows no other school's rows. A
@@ -9,17 +10,26 @@ from __future__ import annotations
 
 import hmac
 from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
+from zoneinfo import ZoneInfo
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from sync.server import db as store
+from sync.server import i18n, words
 from sync.server.auth import COOKIE, sid_hash
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+TEMPLATES = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"), autoescape=True,
+    extensions=["jinja2.ext.i18n"]))
+# The templates' gettext is the request's (see `Pages.render`); these stand in outside a request.
+TEMPLATES.env.install_null_translations(newstyle=True)
 SCHOOL_COOKIE = "kiosk_school"  # the school a district account works in
 
 
@@ -38,6 +48,48 @@ def session_scope(sid: str, schools: list[dict]) -> Optional[int]:
 
 class LoginNeeded(Exception):
     """No valid session: the page answers with a way to the login form."""
+
+
+def language(request: Request) -> str:
+    """The librarian's language: her choice (a cookie), else her browser's Accept-Language."""
+    return i18n.language_of(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
+def translator(lang: str):
+    """The plain gettext function of `lang` (for words made in Python)."""
+    return i18n.catalog(lang).gettext
+
+
+def _newstyle(catalog):
+    """gettext and ngettext as jinja2's newstyle i18n wants them: they fill `%(name)s` and escape the values."""
+    @jinja2.pass_context
+    def gettext(context, text, **values):
+        out = catalog.gettext(text)
+        if context.eval_ctx.autoescape:
+            out = Markup(out)
+        return out % values if values else out
+
+    @jinja2.pass_context
+    def ngettext(context, singular, plural, n, **values):
+        out = catalog.ngettext(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            out = Markup(out)
+        return out % dict(values, num=n)
+
+    return gettext, ngettext
+
+
+def local_time(text: str | None, tz: ZoneInfo, seconds: bool = False) -> str:
+    """A stored UTC time as the school's local time, `2026-11-23 08:50` (no offset, no milliseconds)."""
+    if not text:
+        return ""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if when.tzinfo is None:
+        return text
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 class Pages:
@@ -90,7 +142,21 @@ class Pages:
             raise LoginNeeded()
         return who
 
+    def render(self, request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:
+        """A template in the librarian's language, with local times and the school's settings."""
+        lang = language(request)
+        catalog = i18n.catalog(lang)
+        gettext, ngettext = _newstyle(catalog)
+        # Before a login (the login form) the settings are the district's own, or the only school's.
+        school = self.school.get()
+        settings = store.get_settings(self.school_db(school) if school is not None else self.district_db())
+        tz = ZoneInfo(settings["timezone"])
+        return TEMPLATES.TemplateResponse(request, template, {
+            "lang": lang, "html_lang": "zh-CN" if lang == "zh_CN" else "en", "gettext": gettext, "_": gettext,
+            "ngettext": ngettext, "t": catalog.gettext, "words": words, "settings": settings,
+            "local": lambda text, seconds=False: local_time(text, tz, seconds), **context,
+        }, status_code=status)
+
     def page(self, request: Request, template: str, who: dict, status: int = 200, **context) -> HTMLResponse:
         """A template rendered for `who`, with the CSRF token every form carries."""
-        return TEMPLATES.TemplateResponse(request, template, {"who": who, "csrf": who["csrf"], **context},
-                                          status_code=status)
+        return self.render(request, template, {"who": who, "csrf": who["csrf"], **context}, status)

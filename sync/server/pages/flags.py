@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kiosk.domain.errors import KioskError
 from sync.server import db as store
-from sync.server.pages.common import Pages
+from sync.server import words
+from sync.server.pages.common import Pages, language, translator
 
 
 def routes(ctx: Pages) -> APIRouter:
@@ -33,7 +36,19 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.get("/flagged", response_class=HTMLResponse)
     def flagged(request: Request):
-        return page(request, "flagged.html", librarian(request), rows=store.flagged(get_db()))
+        who = librarian(request)
+        db = get_db()
+        t = translator(language(request))
+        rows = store.flagged(db)
+        for row in rows:
+            row["details"] = json.loads(row["details"] or "{}")
+        mentioned = {row["details"].get(k) for row in rows for k in ("transfer_to", "transfer_from")}
+        patrons, titles = store.names(db, {r["patron_id"] for r in rows} | mentioned, {r["item_id"] for r in rows})
+        for row in rows:
+            row["words"] = words.record(row, row["details"], t, lambda pid: patrons.get(pid, pid))
+            row["why"] = words.flag(row["reason"], row["detail"], row, row["details"], t)
+            row["patron_name"], row["title"] = patrons.get(row["patron_id"]), titles.get(row["item_id"])
+        return page(request, "flagged.html", who, rows=rows)
 
     @pages.post("/flagged")
     def resolve(request: Request, kiosk_id: str = Form(...), seq: int = Form(...), resolution: str = Form(...),

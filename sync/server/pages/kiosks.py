@@ -21,7 +21,8 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.get("/", response_class=HTMLResponse)
     def home(request: Request):
         who = librarian(request)
-        kiosks = store.kiosks(get_db())
+        # The desk is no device: its records are in the log, its health is the server's.
+        kiosks = [k for k in store.kiosks(get_db()) if k["id"] != store.DESK_ID]
         now = store.utc_now()
         for k in kiosks:
             seen = k["last_seen"]

@@ -1,12 +1,60 @@
-"""The merged log of all kiosks, filtered, newest first, with keyset paging."""
+"""The merged log of all kiosks, filtered, newest first, with keyset paging, in words and the school's local time.
+
+Filters take what a librarian types: a name or an id in any case ("li ming",
+"s001"), a title, a class ("3a"), a kiosk's name; dates are the school's
+local days, both ends included.
+"""
 
 from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from kiosk.domain.records import RECORD_KINDS
 from sync.server import db as store
-from sync.server.pages.common import Pages
+from sync.server import words
+from sync.server.pages.common import Pages, language, translator
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def query_filters(db, typed: dict) -> dict:
+    """What the librarian typed, as `browse_log` filters: local days as UTC bounds, names as the ids they match."""
+    tz = store.zone(db)
+    out: dict = {"kind": typed["kind"] if typed["kind"] in RECORD_KINDS else "", "flagged": typed["flagged"]}
+    since, until = _day(typed["since"]), _day(typed["until"])
+    if since:
+        out["since"] = store.iso(datetime.combine(since, time(0), tz))
+    if until:  # the "to" day is included: up to the start of the next day
+        out["until"] = store.iso(datetime.combine(until + timedelta(days=1), time(0), tz))
+    for key, match in (("patron", store.patron_ids_matching), ("item", store.item_ids_matching),
+                       ("kiosk", store.kiosk_ids_matching), ("class", store.classes_matching)):
+        if typed[key].strip():
+            out[key] = match(db, typed[key])
+    return out
+
+
+def shown(db, rows: list[dict], t) -> list[dict]:
+    """Rows with their words: what happened, why it was refused or flagged, the names of those involved."""
+    for row in rows:
+        row["details"] = json.loads(row["details"] or "{}") if isinstance(row["details"], str) else row["details"]
+    mentioned = {row["details"].get(k) for row in rows for k in ("transfer_to", "transfer_from")}
+    patrons, _ = store.names(db, mentioned, ())
+    for row in rows:
+        details = row["details"]
+        row["words"] = words.record(row, details, t, lambda pid: patrons.get(pid, pid))
+        row["why"] = words.flag(row.get("reason"), None, row, details, t) if row.get("reason") or row["flagged"] \
+            else ""
+        row["by"] = details.get("librarian", "")
+    return rows
 
 
 def routes(ctx: Pages) -> APIRouter:
@@ -18,14 +66,17 @@ def routes(ctx: Pages) -> APIRouter:
     def log_page(request: Request, since: str = "", until: str = "", kiosk: str = "", klass: str = "",
                  patron: str = "", item: str = "", kind: str = "", flagged: str = "", before: str = ""):
         who = librarian(request)
-        filters = {"since": since, "until": until, "kiosk": kiosk, "class": klass, "patron": patron, "item": item,
-                   "kind": kind, "flagged": flagged}
+        db = get_db()
+        typed = {"since": since, "until": until, "kiosk": kiosk, "class": klass, "patron": patron, "item": item,
+                 "kind": kind, "flagged": flagged}
         key = None
-        if before:
+        if before.count("|") >= 2 and before.rsplit("|", 1)[1].isdigit():
             at, kiosk_id, seq = before.rsplit("|", 2)
             key = (at, kiosk_id, int(seq))
-        rows = store.browse_log(get_db(), filters, key)
+        rows = store.browse_log(db, query_filters(db, typed), key)
         nxt = f"{rows[-1]['corrected_at']}|{rows[-1]['kiosk_id']}|{rows[-1]['seq']}" if len(rows) == 50 else ""
-        return page(request, "log.html", who, rows=rows, filters=filters, next_key=nxt)
+        t = translator(language(request))
+        kinds = sorted(((k, words.word(words.KINDS, k, t)) for k in RECORD_KINDS), key=lambda pair: pair[1])
+        return page(request, "log.html", who, rows=shown(db, rows, t), filters=typed, next_key=nxt, kinds=kinds)
 
     return pages

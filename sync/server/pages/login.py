@@ -1,4 +1,4 @@
-"""Logging in and out: a session cookie that expires, CSRF double submit before there is a session."""
+"""Logging in and out (a session cookie that expires, CSRF double submit before there is a session); the language."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from fastapi.responses import RedirectResponse
 
 from sync.server import db as store
 from sync.server.auth import COOKIE, LOGIN_COOKIE, SESSION_HOURS, check_password, sid_hash
-from sync.server.pages.common import TEMPLATES, Pages, session_id
+from sync.server.i18n import COOKIE as LANG_COOKIE
+from sync.server.i18n import LANGUAGES
+from sync.server.pages.common import Pages, session_id
 
 
 def routes(ctx: Pages) -> APIRouter:
@@ -25,7 +27,7 @@ def routes(ctx: Pages) -> APIRouter:
         # cookie of its own (double submit), so no other site can log a
         # browser in under someone else's account.
         token = secrets.token_urlsafe(24)
-        response = TEMPLATES.TemplateResponse(request, "login.html", {"failed": failed, "who": None, "csrf": token})
+        response = ctx.render(request, "login.html", {"failed": failed, "who": None, "csrf": token})
         response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
         return response
 
@@ -48,6 +50,16 @@ def routes(ctx: Pages) -> APIRouter:
                                 store.utc_now() + timedelta(hours=SESSION_HOURS))
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(COOKIE, sid, max_age=SESSION_HOURS * 3600, httponly=True, samesite="strict")
+        return response
+
+    @pages.get("/lang/{code}")
+    def choose_language(code: str, back: str = "/"):
+        # Only a path on this site: never a way to send the browser elsewhere.
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/"
+        response = RedirectResponse(back, status_code=303)
+        if code in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
         return response
 
     @pages.post("/logout")

@@ -11,8 +11,6 @@ from fastapi.responses import HTMLResponse
 from sync.server import db as store
 from sync.server.pages.common import Pages
 
-GOAL_PER_TERM = 15  # the school's reading goals: books per student a term
-GOAL_PER_MONTH = 2  # and per student a month, counted by class
 
 
 def bar_chart(bars: list[tuple[str, float]], goal: float, unit: str, width: int = 640) -> str:
@@ -44,16 +42,18 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.get("/stats", response_class=HTMLResponse)
     def stats(request: Request, since: str = ""):
         who = librarian(request)
+        db = get_db()
         today = date.today()
         try:
-            start = date.fromisoformat(since) if since else store.term_start(today)
+            start = date.fromisoformat(since) if since else store.term_start(db, today)
         except ValueError:
-            start = store.term_start(today)
-        facts = store.reading_statistics(get_db(), start, today)
+            start = store.term_start(db, today)
+        rules = store.get_rules(db)
+        facts = store.reading_statistics(db, start, today)
         months = [r for r in facts["per_class"] if r["month"] >= start.isoformat()[:7]]
         chart = bar_chart([(f"{r['class_name']} {r['month']}", r["per_student"] or 0) for r in months],
-                          goal=GOAL_PER_MONTH, unit="books per student")
+                          goal=rules.class_month_goal, unit="books per student")
         return page(request, "stats.html", who, facts=facts, chart=chart, months=months,
-                    goal_term=GOAL_PER_TERM, goal_month=GOAL_PER_MONTH)
+                    goal_term=rules.term_goal, goal_month=rules.class_month_goal)
 
     return pages

@@ -29,7 +29,10 @@ def routes(ctx: Pages) -> APIRouter:
         who = checked(request, str(form.get("csrf", "")))
         table: dict = {"block_overdue_days": form.get("block_overdue_days", ""),
                        "closed_weekdays": form.getlist("closed_weekdays"),
-                       "holidays": [d.strip() for d in str(form.get("holidays", "")).split() if d.strip()]}
+                       "holidays": [d.strip() for d in str(form.get("holidays", "")).split() if d.strip()],
+                       "term_starts": [d.strip() for d in str(form.get("term_starts", "")).split() if d.strip()],
+                       "term_goal": form.get("term_goal", ""), "class_month_goal": form.get("class_month_goal", ""),
+                       "showcase_names": form.get("showcase_names") == "on"}
         for ptype in PATRON_TYPES:
             table[ptype] = {key: form.get(f"{ptype}.{key}", "") for key in ("loan_days", "max_loans", "renewals")}
         problems = []
@@ -41,7 +44,8 @@ def routes(ctx: Pages) -> APIRouter:
                 problems.append(f"{where}: {value!r} is not a whole number")
                 return 0
 
-        table["block_overdue_days"] = number(table["block_overdue_days"], "block_overdue_days")
+        for key in ("block_overdue_days", "term_goal", "class_month_goal"):
+            table[key] = number(table[key], key)
         for ptype in PATRON_TYPES:
             table[ptype] = {k: number(v, f"{ptype} {k}") for k, v in table[ptype].items()}
         if not problems:
