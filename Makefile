@@ -4,9 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean translations
+.PHONY: demo test bench clean translations pi-check constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml VERSION
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -20,6 +20,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The slow proof that a kiosk installs and starts on a Pi's software stack:
+# install.sh --kiosk for real in arm64 Debian 12 and 13 roots under
+# qemu-user-static (as root; tests/test_pi_roots.py says what it checks).
+pi-check: $(STAMP)
+	$(PY) -m pytest -m pi -s -q -p no:cacheprovider tests/test_pi_roots.py
+
+# requirements/constraints.txt, the exact versions install.sh installs: after
+# changing a dependency, then run make pi-check and commit both.
+constraints:
+	$(PYTHON) requirements/make_constraints.py
 
 # Every bench of bench/report.py, one after the other, then one table of their figures.
 bench: $(STAMP)

@@ -42,6 +42,7 @@ from kiosk.run import MainLoop  # noqa: E402
 from kiosk import screen as drawing  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from screen_bench import cpu_share  # noqa: E402  (the same measure as the loop's own bench)
+from report import figure  # noqa: E402
 
 REPEAT = 50
 
@@ -85,6 +86,7 @@ def frames(kiosk: Kiosk, font: str) -> None:
     print(f"frames at 800x480, idle with {len(view.slides)} slides (baseline: one fill and blit, {base:.3f} ms):")
     print(f"  whole idle screen  median {full:6.2f} ms   {full / base:6.1f} x baseline   target < 5 ms")
     print(f"  a slide's turn     median {part:6.2f} ms   {part / base:6.1f} x baseline")
+    figure("idle screen frame at 800x480", full, "ms", baseline=base, baseline_is="one fill and blit", at_most=5)
 
 
 def idle_cpu(kiosk: Kiosk, screen: Screen, seconds: float) -> None:
@@ -102,6 +104,8 @@ def idle_cpu(kiosk: Kiosk, screen: Screen, seconds: float) -> None:
     print(f"  a bare loop sleeping 0.25 s          {base * 100:5.2f} %")
     print(f"  main loop, a slide every {every} s        {real * 100:5.2f} %   (+{(real - base) * 100:.2f} points)")
     print(f"  main loop, a slide every second      {fast * 100:5.2f} %   (+{(fast - base) * 100:.2f} points)")
+    figure("idle CPU with the slides turning", real * 100, "% of a core", baseline=base * 100,
+           baseline_is="a bare loop sleeping 0.25 s", at_most=3)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,8 +28,9 @@ from tabulate import tabulate
 HERE = Path(__file__).resolve().parent
 # Every bench `make bench` runs, in this order (tests/test_bench_smoke.py
 # checks that no script in bench/ is left out).
-BENCHES = ("tap_latency.py", "sync_push.py", "sync_pull.py", "sync_many.py", "pages_log.py", "reader_idle.py",
-           "screen_bench.py", "idle_cpu.py", "district.py")
+BENCHES = ("tap_latency.py", "tap_untrusted.py", "sync_push.py", "sync_pull.py", "sync_many.py", "sync_tap_wait.py",
+           "pages_log.py", "stocktake.py", "reader_idle.py", "screen_bench.py", "idle_cpu.py", "idle_rotation.py",
+           "district.py")
 HELPERS = ("report.py", "sync_common.py", "workload.py", "fleet.py")
 LIMITS = {"at_most": "<=", "at_least": ">=", "ratio_at_most": "ratio <=", "ratio_at_least": "ratio >="}
 
@@ -132,6 +134,29 @@ def main(argv: list[str]) -> int:
         return 0
     return run(argv or list(BENCHES))
 
+
+
+def bare_inserts(path, count: int) -> list[float]:
+    """The baseline of a tap: `count` durable INSERT+COMMITs of a small row in WAL with synchronous=FULL."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t(body) VALUES (?)", [json.dumps({"n": i})])
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+    conn.close()
+    return times
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

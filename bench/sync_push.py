@@ -57,7 +57,7 @@ def main() -> None:
         base = baseline_inserts(folder, count, batch, "push")
     print(f"kiosk sync --once pushing {count:,} loan records (batches of {batch}) and pulling {loans:,} loans back: "
           f"{seconds:.2f} s ({count / seconds:,.0f} records/s); target <= {TARGET:.0f} s: {verdict(seconds <= TARGET)}")
-    print(f"  every record held once and acknowledged; the kiosk's loans are the central store's")
+    print("  every record held once and acknowledged; the kiosk's loans are the central store's")
     print(f"  the same command with nothing to send: {idle:.2f} s; its first pull of the catalog: {first:.2f} s")
     print(f"  bare SQLite inserts of {count:,} rows, {batch} a transaction: {base:.3f} s; the push takes "
           f"{seconds / base:.0f} x as long")

@@ -40,7 +40,7 @@ from kiosk.clock import ScriptClock  # noqa: E402
 from kiosk.config import Config  # noqa: E402
 from kiosk.domain.events import Record  # noqa: E402
 
-from report import figure  # noqa: E402
+from report import figure, pct  # noqa: E402
 from workload import Visits, catalog  # noqa: E402
 
 ITEMS, PATRONS = 50_000, 1_000
@@ -113,12 +113,6 @@ class Bare:
             self.samples.append(time.perf_counter() - start)
 
 
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def show(cases: list[Case], bare: Bare) -> None:
     first = cases[0].visits
     mix = Counter(f"{s.outcome} ({s.reason})" if s.reason else s.outcome for s in first.samples)
@@ -170,7 +164,7 @@ def main() -> None:
                baseline_is="bare INSERT+COMMIT p99", ratio_at_most=2.0)
     figure(f"tap p99 growth, log of {short:,} -> {long:,}", pct(cases[1].writing(), 99) * 1000, "ms",
            baseline=pct(cases[0].writing(), 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
-    print(f"\np99 ratio to the bare insert: " + ", ".join(
+    print("\np99 ratio to the bare insert: " + ", ".join(
         f"{pct(c.writing(), 99) / base:.2f} ({c.name})" for c in cases) + "; target <= 2.0")
     print(f"growth {short:,} -> {long:,} records: p99 {pct(cases[1].writing(), 99) / pct(cases[0].writing(), 99):.2f}"
           f" x; target <= 1.2 x")

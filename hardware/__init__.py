@@ -91,7 +91,11 @@ def build(driver: str, pins: Mapping[str, Optional[int]], *, spi_bus: int = 0, s
                        door=fake.FakeDoor() if has_lock else None, driver="fake")
 
     from hardware import gpio
+    from hardware.pins import pin_factory as chosen_factory
     from hardware.rc522 import RC522Reader
+
+    if pin_factory is None:
+        pin_factory = chosen_factory()
 
     def need(name: str) -> int:
         pin = pins.get(name)

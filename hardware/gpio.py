@@ -1,9 +1,8 @@
 """Real drivers for the LEDs, buzzer, lock relay, buttons and door switch.
 
-Built on gpiozero, which picks its pin driver at start-up (lgpio, RPi.GPIO
-or rpi-lgpio on a Pi 5; `MockFactory` in tests), so this module imports no
-hardware library itself. Every device takes an optional `pin_factory`;
-without one, gpiozero's default applies.
+Built on gpiozero, so this module imports no hardware library itself. Every
+device takes a `pin_factory`: `hardware.build` passes gpiozero's lgpio
+factory, asked for by name (`hardware.pins`), or a `MockFactory` in tests.
 
 Inputs are debounced here rather than by the pin driver, so that every pin
 driver (and the mock one, which ignores `bounce_time`) behaves the same: a

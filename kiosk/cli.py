@@ -46,6 +46,7 @@ class KioskGroup(CommandLine):
 
 
 @click.group(cls=KioskGroup)
+@click.version_option(package_name="library-kiosk", prog_name="kiosk")
 def main():
     """The school library self-service kiosk."""
 
@@ -127,7 +128,10 @@ def log_(db_path):
 def status(db_path):
     """Counts, pending records, last sync and last error, as JSON."""
     db = open_existing(db_path)
-    click.echo(json.dumps(store.status(db), ensure_ascii=False, indent=2))
+    facts = store.status(db)
+    # What stopped `kiosk run` at its last start, and a reader fault: None when all is well.
+    facts.update(start_error=store.get_meta(db, "start_error"), reader_fault=store.get_meta(db, "reader_fault"))
+    click.echo(json.dumps(facts, ensure_ascii=False, indent=2))
 
 
 @main.command()
@@ -181,18 +185,29 @@ def sync(db_path, config_path, once, interval):
 @click.option("--window", is_flag=True, help="A window instead of full screen (development).")
 @click.option("--demo", is_flag=True, help="Keys stand for taps of the demo cards and books (legend on screen).")
 def run_(db_path, config_path, window, demo):
-    """Run the kiosk: screen, reader, lights, buzzer, buttons and lock."""
+    """Run the kiosk: screen, reader, lights, buzzer, buttons and lock.
+
+    Exits 69 when there is no display or no GPIO chip, saying which in one
+    line; 64 after a librarian's exit for maintenance.
+    """
     import logging
     import os
 
-    from kiosk.run import run
+    from kiosk.run import MISSING_HARDWARE_EXIT, MissingHardware, run
 
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     config = load_config(config_path)
+    config_path = config_path or os.environ.get("KIOSK_CONFIG")
+    # Absolute, because importing lgpio moves the process into $LG_WD (and "sync now" runs from there).
+    db_path = os.path.abspath(db_path)
+    config_path = os.path.abspath(config_path) if config_path else None
     if not Path(db_path).exists() and not store.marker_path(db_path).exists():
         open_existing(db_path)  # a mistyped --db: one line; any other fault shows the out-of-order screen
-    sys.exit(run(config, db_path, config_path=config_path or os.environ.get("KIOSK_CONFIG"), window=window,
-                 demo=demo))
+    try:
+        status = run(config, db_path, config_path=config_path, window=window, demo=demo)
+    except MissingHardware as exc:
+        fail(str(exc), MISSING_HARDWARE_EXIT)
+    sys.exit(status)
 
 
 @main.command()

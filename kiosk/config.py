@@ -29,6 +29,16 @@ DEFAULT_PINS = {
     "reader_rst": 25,
 }
 
+# BCM pins with a job of their own on every Pi: a light, the buzzer, a
+# button, the lock or the reader's reset there breaks that job or the part.
+RESERVED_PINS = {
+    **dict.fromkeys((0, 1), "the HAT ID EEPROM's bus (0-1), read by the firmware at boot"),
+    **dict.fromkeys((2, 3), "the I2C bus (2-3), with fixed pull-ups, for clocks and touch screens"),
+    **dict.fromkeys((7, 8, 9, 10, 11), "the SPI0 bus (7-11), wired to the RC522 reader"),
+    **dict.fromkeys((14, 15), "the serial console's UART (14-15)"),
+}
+FREE_PINS = "4, 5, 6, 12, 13, 16-27"
+
 
 @dataclass(frozen=True)
 class KioskSection:
@@ -120,6 +130,8 @@ def _hardware(path, table) -> HardwareSection:
             isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 27
         ):
             p.fail(name, f"must be a BCM pin number 0-27, not {value!r}")
+        if value in RESERVED_PINS:
+            p.fail(name, f"BCM pin {value} is {RESERVED_PINS[value]}; use a free pin: {FREE_PINS}")
         pins[name] = value
     used = [v for v in pins.values() if v is not None]
     for name, value in pins.items():

@@ -33,6 +33,7 @@ from typing import Callable, Optional
 from kiosk import sdnotify, store
 from kiosk.config import Config, ScreenSection
 from kiosk.demo.keys import DemoKeys
+from kiosk.domain.errors import KioskError
 from kiosk.domain import find
 from kiosk.startup import HEADLESS_DRIVERS, kiosk_on, start_video
 
@@ -41,7 +42,12 @@ log = logging.getLogger("kiosk.run")
 POLL_MS = 33  # SDL's events (touch, keys) are looked at this often: within a frame at 30 frames a second
 TICK_SECONDS = 0.25  # the machine's timers and the screen's clock, when no input came
 MAINTENANCE_EXIT = 64  # kiosk.service: RestartPreventExitStatus=64, so maintenance is not restarted
+MISSING_HARDWARE_EXIT = 69
 SCAN_KEYS_SECONDS = 0.5  # a scanner types a whole code well within this; a person does not
+
+
+class MissingHardware(KioskError):
+    """The display or the GPIO chip is not there: one line saying which, for the journal and `kiosk status`."""
 
 
 class MainLoop:
@@ -233,6 +239,7 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     import pygame
 
     import hardware
+    from hardware.base import HardwareError
     from kiosk.screen import Screen, find_cjk_font, translator
 
     loop_box: list[MainLoop] = []
@@ -252,7 +259,10 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
         # Full screen, Ctrl+C reaches the loop as a key (ignored); a terminal's SIGINT is a developer's.
         signal.signal(signal.SIGINT, (lambda *_: stop(0)) if window else signal.SIG_IGN)
         font = find_cjk_font(config.screen.font)  # before anything opens: a clear message, nothing half-started
-        start_video(window)
+        try:
+            start_video(window)
+        except KioskError as exc:
+            raise missing_hardware(db_path, f"no display: {exc}") from None
         opened.callback(pygame.display.quit)
         pygame.font.init()
         display = open_display(config.screen, window)
@@ -262,11 +272,16 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
                         reader=config.screen.reader)
         inputs: queue.Queue = queue.Queue()
         hw = config.hardware
-        devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
-                                 has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
+        try:
+            devices = hardware.build(hw.driver, hw.pins, spi_bus=hw.spi_bus, spi_device=hw.spi_device,
+                                     has_lock=hw.has_lock, active_high_lock=hw.active_high_lock)
+        except HardwareError as exc:
+            raise missing_hardware(db_path, str(exc)) from None
         opened.callback(devices.close)  # the lock ends locked
         devices.post_to(inputs)
         kiosk = kiosk_on(config, db_path, devices, screen, translator, on_exit=lambda: stop(MAINTENANCE_EXIT))
+        if kiosk.db is not None:
+            store.set_meta(kiosk.db, start_error=None)  # this start found its screen and devices
         opened.callback(lambda: kiosk.db is not None and kiosk.db.conn.close())
         loop = MainLoop(kiosk, screen, inputs, demo=keys, on_draw=pygame.display.update)
         loop_box.append(loop)
@@ -279,6 +294,16 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     sdnotify.status(f"kiosk {kiosk.kiosk_id}: {said}")
     log.info("kiosk %s: %s", kiosk.kiosk_id, said)
     return status
+
+
+def missing_hardware(db_path: str, what: str) -> MissingHardware:
+    """Keep `what` for `kiosk status` and `systemctl status kiosk`, and return the error to raise."""
+    with contextlib.suppress(KioskError, sqlite3.Error, OSError):
+        db = store.open_db(db_path)
+        store.set_meta(db, start_error=what)
+        db.conn.close()
+    sdnotify.status(f"kiosk: out of order: {what}")
+    return MissingHardware(what)
 
 
 def display_available() -> tuple[bool, str]:

@@ -7,7 +7,7 @@
     wait 25                        let time pass (seconds)
     tap 04A1B2C3                   a tag on the reader
     scan 9780141365466             a barcode from the scanner
-    press done                     a button (done, help, lang, find, inventory, sync, exit, back)
+    press done                     a button (done, help, lang, find, inventory, receive, sync, exit, back)
     type CFZ                       letters typed into Find a book (press find opens it, press done leaves)
     reader fail | reader ok        the reader stops / starts answering
     door open | door close         the cabinet door switch

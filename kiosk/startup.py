@@ -24,7 +24,7 @@ log = logging.getLogger("kiosk.run")
 HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that draw into memory, never onto a screen
 
 
-class SyncNow:
+class WakeSync:
     """The staff screen's "sync now": SIGUSR1 to the sync process of this database, never a second process.
 
     The sync process is found by the lock it holds beside the database
@@ -125,7 +125,7 @@ def kiosk_on(config: Config, db_path, devices, screen, translate, on_exit: Calla
             return None, None
 
     kiosk = Kiosk(db, config, SystemClock(central_offset), lights=devices.lights, sounder=devices.sounder,
-                  lock=devices.lock, screen=screen, translate=translate, on_sync=SyncNow(db_path, config.central.url),
+                  lock=devices.lock, screen=screen, translate=translate, on_sync=WakeSync(db_path, config.central.url),
                   on_exit=on_exit, reopen=reopen, on_storage=storage, fault=fault)
     made.append(kiosk)
     return kiosk

@@ -24,6 +24,7 @@ MAX_PAGE = 5000  # rows per page of changes that the central store gives at most
 PATRON_FIELDS = ("id", "name", "type", "class_name", "card_uid", "status", "expires")
 ITEM_FIELDS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status", "initials")
 LOAN_FIELDS = ("item_id", "patron_id", "due", "checked_out", "renewals")
+HOME_FIELDS = ("id", "name")  # a home's id as items carry it, and its name for people
 # What the kiosks show besides circulation (sync.server.db.showcase): reading goals, the idle showcase,
 # recommendations; `entries` and `also` are lists.
 READING_TABLES = {
@@ -32,11 +33,11 @@ READING_TABLES = {
     "showcase": ("list", "month", "entries"),
     "recommendations": ("item_id", "also"),
 }
-CHANGE_TABLES = ("patrons", "items", "loans", "loans_removed") + tuple(READING_TABLES)
+CHANGE_TABLES = ("patrons", "items", "homes", "loans", "loans_removed") + tuple(READING_TABLES)
 
 __all__ = ["API", "HEALTH_PATH", "CHANGES_PATH", "MAX_BATCH", "PAGE", "MAX_PAGE", "PATRON_FIELDS", "ITEM_FIELDS",
-           "LOAN_FIELDS", "READING_TABLES", "CHANGE_TABLES", "RECORD_FIELDS", "RECORD_KINDS", "LOAN_KINDS",
-           "records_path", "hello_path", "hello_body", "push_body", "wire_record"]
+           "LOAN_FIELDS", "HOME_FIELDS", "READING_TABLES", "CHANGE_TABLES", "RECORD_FIELDS", "RECORD_KINDS",
+           "LOAN_KINDS", "records_path", "hello_path", "hello_body", "push_body", "wire_record"]
 
 
 def records_path(kiosk_id: str) -> str:

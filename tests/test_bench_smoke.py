@@ -27,6 +27,10 @@ TINY = {
     "reader_idle.py": ["--seconds", "0.3", "--taps", "2"],
     "screen_bench.py": ["--repeat", "1", "--seconds", "0.3"],
     "idle_cpu.py": ["0.5"],
+    "tap_untrusted.py": ["--taps", "20", "--records", "3000"],
+    "sync_tap_wait.py": ["--taps", "20", "--pages", "2"],
+    "stocktake.py": ["--books", "10000", "--taps", "4000"],  # its shape (3,000 loans, ...) needs a few thousand books
+    "idle_rotation.py": ["0.5"],
     "district.py": ["--kiosks", "3", "--records", "40", "--log-records", "3000", "--repeat", "2"],
 }
 

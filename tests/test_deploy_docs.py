@@ -31,9 +31,12 @@ def test_paths_in_the_deploy_section_are_the_ones_installed():
     assert "/var/lib/library-kiosk-central/central.db" in section
     assert "/etc/library-kiosk/central.env" in units["kiosk-central.service"]
     assert "/etc/library-kiosk/central.env" in section
-    assert "VENV=/opt/library-kiosk/venv" in install
-    assert "/opt/library-kiosk/venv" in section
-    for package in ("fonts-wqy-microhei", "python3-venv", "python3-dev", "spi-tools", "rpi-lgpio", "mfrc522"):
+    assert "HOME_DIR=/opt/library-kiosk" in install and "CURRENT=$HOME_DIR/current" in install
+    for path in ("/opt/library-kiosk/current", "/opt/library-kiosk/versions", "/opt/library-kiosk/previous"):
+        assert path in section, path
+    for package in ("fonts-wqy-microhei", "python3-venv", "spi-tools", "rpi-lgpio", "mfrc522", "python3-lgpio",
+                    "python3-rpi-lgpio", "python3-spidev", "libgbm1", "libegl1", "libgles2", "libdrm2",
+                    "libgl1-mesa-dri", "swig"):
         assert package in install and package in section, package
 
 

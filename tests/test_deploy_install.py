@@ -5,7 +5,8 @@ Each root starts like a fresh Raspberry Pi OS as far as the script can see:
 script runs for real in it (users by `useradd --prefix`, the venv by
 `python3 -m venv`, the project built and installed by pip, units enabled by
 `systemctl --root`); only apt-get and the Python dependencies from PyPI are
-left out (`--no-packages`).
+left out (`--no-packages`); tests/test_pi_roots.py runs it whole, in arm64
+Debian roots.
 
 The units are checked by `systemd-analyze verify --root=ROOT`, which also
 checks that each ExecStart program exists and is executable. It needs
@@ -27,6 +28,9 @@ from kiosk.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 UNITS = ("kiosk.service", "kiosk-sync.service", "kiosk-central.service")
+APPLIANCE_UNITS = ("library-kiosk-boot-config.service", "kiosk-backlight@off.service", "kiosk-backlight-off.timer",
+                   "kiosk-backlight-on.timer")
+CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 and not os.environ.get("CI"),
@@ -34,7 +38,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def seed_root(root: Path, model: str | None, boot_config: str | None, groups: str = "") -> None:
+def seed_root(root: Path, model: str | None, boot_config: str | None, groups: str = "",
+              cmdline: str | None = None) -> None:
     etc = root / "etc"
     etc.mkdir(parents=True)
     (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
@@ -50,14 +55,16 @@ def seed_root(root: Path, model: str | None, boot_config: str | None, groups: st
     if boot_config is not None:
         (root / "boot/firmware").mkdir(parents=True)
         (root / "boot/firmware/config.txt").write_text(boot_config)
+    if cmdline is not None:
+        (root / "boot/firmware/cmdline.txt").write_text(cmdline)
 
 
 def snapshot_source(dest: Path) -> Path:
     """A copy of the checkout, so that edits made meanwhile do not count."""
     ignore = shutil.ignore_patterns("__pycache__", "*.db", "*.db-*")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "VERSION"):
         shutil.copy2(REPO / name, dest / name)
-    for name in ("kiosk", "hardware", "sync", "systemd"):
+    for name in ("kiosk", "hardware", "sync", "systemd", "requirements"):
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     return dest / "systemd" / "install.sh"
 
@@ -74,12 +81,12 @@ def run_install(script: Path, root: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
-def install_into(factory, name, args, model=None, boot_config=None, groups=""):
+def install_into(factory, name, args, model=None, boot_config=None, groups="", cmdline=None):
     base = factory.mktemp(name)
     root, src = base / "root", base / "src"
     root.mkdir()
     src.mkdir()
-    seed_root(root, model, boot_config, groups)
+    seed_root(root, model, boot_config, groups, cmdline)
     script = snapshot_source(src)
     result = run_install(script, root, *args)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -94,7 +101,7 @@ def both(tmp_path_factory):
     """A Pi 5 that is a kiosk and the central store at once."""
     return install_into(
         tmp_path_factory, "both", ["--kiosk", "--central"],
-        model="Raspberry Pi 5 Model B Rev 1.0", boot_config=BOOT_CONFIG,
+        model="Raspberry Pi 5 Model B Rev 1.0", boot_config=BOOT_CONFIG, cmdline=CMDLINE,
     )
 
 
@@ -179,7 +186,7 @@ def verify(root: Path, unit: str) -> str:
 # --- the units ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", UNITS + APPLIANCE_UNITS)
 def test_unit_verifies_without_any_warning(both, unit):
     root, _, _ = both
     assert verify(root, unit) == ""
@@ -191,7 +198,7 @@ def test_verify_check_reports_warnings_and_missing_programs(both):
     text = (unit_dir / "kiosk.service").read_text()
     try:
         (unit_dir / "typo-kiosk.service").write_text(text.replace("WatchdogSec=", "WatchdogSecs="))
-        (unit_dir / "moved-kiosk.service").write_text(text.replace("/venv/bin/kiosk run", "/venv/bin/kiosk-gone run"))
+        (unit_dir / "moved-kiosk.service").write_text(text.replace("/current/bin/kiosk run", "/current/bin/kiosk-gone run"))
         assert "Unknown key 'WatchdogSecs'" in verify(root, "typo-kiosk.service")
         assert "kiosk-gone is not executable" in verify(root, "moved-kiosk.service")
     finally:
@@ -227,7 +234,12 @@ def test_files_land_where_the_unit_expects_them(both, unit):
     user = service["User"][0]
     uid = int(passwd[user][2])
     state_dirs = ["/var/lib/" + d for line in service["StateDirectory"] for d in line.split()]
-    writable = state_dirs + [p for line in service.get("ReadWritePaths", []) for p in line.split()]
+    runtime_dirs = ["/run/" + d for line in service.get("RuntimeDirectory", []) for d in line.split()]
+    writable = state_dirs + runtime_dirs + [p for line in service.get("ReadWritePaths", []) for p in line.split()]
+    if "LG_WD" in env:
+        # ProtectSystem=strict and WorkingDirectory=/: lgpio's named pipe needs a folder of the unit's own.
+        assert env["LG_WD"] in runtime_dirs, env["LG_WD"]
+        assert env["GPIOZERO_PIN_FACTORY"] == "lgpio"
     for key in ("ExecStartPre", "ExecStart"):
         for command in service.get(key, []):
             words = expand(command, env)
@@ -277,21 +289,31 @@ def test_spi_is_switched_on_in_the_boot_config(both):
     assert "reboot" in out
 
 
-def test_pi5_gets_rpi_lgpio_and_no_rpi_gpio(both):
-    _, _, out = both
-    assert "rpi-lgpio" in out
-    assert "RPi.GPIO" not in out
+def gpio_stack_line(out: str) -> str:
+    return next(line for line in out.splitlines() if "rpi-lgpio" in line)
+
+
+def test_every_model_gets_the_same_lgpio_stack(both, kiosk_only):
+    # A Pi 5 and a Pi 4: lgpio, rpi-lgpio as RPi.GPIO, spidev; never RPi.GPIO itself.
+    pi5, pi4 = gpio_stack_line(both[2]), gpio_stack_line(kiosk_only[2])
+    assert pi5 == pi4
+    assert pi5.startswith("install: skipped (--no-packages): lgpio, rpi-lgpio, spidev")
+    assert "mfrc522 without RPi.GPIO" in pi5
 
 
 def test_project_is_importable_from_the_venv(both):
     root, _, _ = both
-    python = root / "opt/library-kiosk/venv/bin/python"
+    python = root / "opt/library-kiosk/current/bin/python"
     where = subprocess.run(
         [str(python), "-c", "import kiosk.sdnotify, hardware, sync; print(kiosk.sdnotify.__file__)"],
         capture_output=True, text=True, timeout=60, check=True, cwd=root, env=clean_env(),
     ).stdout.strip()
-    assert where.startswith(str(root / "opt/library-kiosk/venv/lib/"))
-    assert os.readlink(root / "usr/local/bin/kiosk") == "/opt/library-kiosk/venv/bin/kiosk"
+    version = (REPO / "VERSION").read_text().strip()
+    [installed] = (root / "opt/library-kiosk/versions").iterdir()
+    assert installed.name.startswith(f"{version}-")
+    assert os.readlink(root / "opt/library-kiosk/current") == f"versions/{installed.name}"
+    assert Path(where).resolve().is_relative_to(installed.resolve() / "lib")
+    assert os.readlink(root / "usr/local/bin/kiosk") == "/opt/library-kiosk/current/bin/kiosk"
 
 
 def tree_digest(root: Path) -> str:
@@ -330,8 +352,8 @@ def test_changed_source_is_installed_again(both):
     marker.write_text(marker.read_text() + "\nINSTALLED_AGAIN = True\n")
     result = run_install(script, root, "--kiosk", "--central")
     assert result.returncode == 0, result.stderr
-    assert "installed the project into /opt/library-kiosk/venv" in result.stdout
-    python = root / "opt/library-kiosk/venv/bin/python"
+    assert "installed library-kiosk " in result.stdout
+    python = root / "opt/library-kiosk/current/bin/python"
     check = subprocess.run([str(python), "-c", "import kiosk.sdnotify as s; print(s.INSTALLED_AGAIN)"],
                            capture_output=True, text=True, timeout=60, cwd=root, env=clean_env())
     assert check.stdout.strip() == "True", check.stderr
@@ -340,9 +362,8 @@ def test_changed_source_is_installed_again(both):
 # --- other machines ---------------------------------------------------------
 
 
-def test_pi4_kiosk_gets_rpi_gpio_and_is_told_how_to_enable_spi(kiosk_only):
+def test_pi4_kiosk_is_told_how_to_enable_spi_and_keeps_its_group(kiosk_only):
     root, _, out = kiosk_only
-    assert "RPi.GPIO" in out and "rpi-lgpio" not in out
     assert "raspi-config nonint do_spi 0" in out
     assert not (root / "etc/systemd/system/kiosk-central.service").exists()
     assert "kiosk-central" not in accounts(root, "passwd")

@@ -17,7 +17,7 @@ from tests.test_deploy_install import parse_unit
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMD = ROOT / "systemd"
-PROGRAM = "/opt/library-kiosk/venv/bin/kiosk-central"
+PROGRAM = "/opt/library-kiosk/current/bin/kiosk-central"
 STATE = "/var/lib/library-kiosk-central"
 
 

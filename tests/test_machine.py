@@ -248,7 +248,7 @@ CASES = {
     ),
     "inventory mode records every book": (
         [(0, card(VOL)), (2, Press("inventory")), (4, book(BOOK))],
-        dict(outcome="staff", reason="inventory", records=[("inventory", "v1", "b1", False)], screen="staff"),
+        dict(outcome="info", reason="belongs_here", records=[("inventory", "v1", "b1", False)], screen="inventory"),
     ),
     "a volunteer may not exit the kiosk": (
         [(0, card(VOL)), (2, Press("exit"))],

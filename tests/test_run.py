@@ -28,7 +28,7 @@ from kiosk.i18n import translator  # noqa: E402
 from kiosk.config import ScreenSection  # noqa: E402
 from kiosk.demo.keys import DemoKeys  # noqa: E402
 from kiosk.run import MAINTENANCE_EXIT, MainLoop, open_display  # noqa: E402
-from kiosk.startup import SyncNow  # noqa: E402
+from kiosk.startup import WakeSync  # noqa: E402
 from kiosk.screen import Screen, find_cjk_font  # noqa: E402
 from hardware.emulator import MFRC522Chip, MifareClassic1K, Ntag213, attach, detach, install  # noqa: E402
 from sync.lock import holder  # noqa: E402
@@ -279,7 +279,7 @@ def test_sync_now_signals_the_running_sync_process_and_starts_no_other(rig, tmp_
                           "interval = 3600\n")
         sync = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(r.db_path), "--config",
                                  str(config)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        r.kiosk.on_sync = SyncNow(r.db_path, server.url)
+        r.kiosk.on_sync = WakeSync(r.db_path, server.url)
         try:
             r.until(lambda: central.execute("SELECT last_seen FROM kiosks WHERE id = 'demo-door'").fetchone()[0] is not None, seconds=20)
             r.devices.reader.tap("04A1B2C3")

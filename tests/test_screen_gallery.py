@@ -25,8 +25,8 @@ def texts(item):
 
 def test_every_screen_is_drawn_in_both_languages_and_three_sizes(gallery):
     assert len(gallery) == len(SCENES) * 2 * len(SIZES)
-    assert {i["view"].screen for i in gallery} == {"idle", "result", "session", "summary", "staff", "help", "fault",
-                                                    "find"}
+    assert {i["view"].screen for i in gallery} == {"idle", "result", "session", "summary", "staff", "inventory",
+                                                    "receive", "help", "fault", "find"}
 
 
 def test_no_text_leaves_its_box_covers_another_is_cut_short_or_is_too_small(gallery):
@@ -132,7 +132,10 @@ def test_names_and_local_times_never_raw_values(gallery):
     staff = " ".join(texts(pick(gallery, "staff", "zh_CN")))
     for raw in ("on_loan", "library", "T0", "+00:00"):
         assert raw not in staff
-    assert "《The Hobbit》" in staff or "The Hobbit" in staff
+    counted = " ".join(texts(pick(gallery, "inventory", "zh_CN")))
+    for raw in ("class-3a", "library"):
+        assert raw not in counted
+    assert "盘点：图书馆" in counted and "《Frog and Toad Are Friends》：属于3A班。" in counted
 
 
 def test_find_a_book_shows_the_keyboard_and_answers(gallery):

@@ -85,9 +85,17 @@ SCENES = [
           ("press find", "type X")),
     Scene("find_results", "Find a book: titles and authors, on the shelf or on loan",
           ("tap 04A1B2C3", "tap 04334455667788", "press done", "wait 10", "press find", "type ho")),
-    Scene("staff", "A volunteer's staff screen: inventory, status with the last sync in local time, unknown tags",
-          ("tap 04DEADBEEF0001", "wait 5", "tap 5F607182", "press inventory", "tap 04334455667788")),
+    Scene("staff", "A volunteer's staff screen: inventory, receive, status with the last sync in local time, "
+          "unknown tags", ("tap 04DEADBEEF0001", "wait 5", "tap 5F607182")),
     Scene("librarian", "A librarian's staff screen: exit for maintenance", ("tap 60718293",)),
+    Scene("inventory", "A stocktake: the running count, and where a book of another shelf belongs",
+          ("tap 5F607182", "press inventory", "tap 04334455667788", "tap 04445566778899", "tap 0499AABBCCDDEE")),
+    Scene("inventory_returned", "A stocktake finds a book on loan on the shelf: returned, and where it goes",
+          ("tap 04A1B2C3", "tap 0499AABBCCDDEE", "press done", "wait 10", "tap 5F607182", "press inventory",
+           "tap 04334455667788", "tap 0499AABBCCDDEE")),
+    Scene("receive", "Receiving a class corner's books at its cabinet: each one now belongs here",
+          ("tap 5F607182", "press receive", "tap 048899AABBCCDD", "tap 04334455667788", "tap 04445566778899"),
+          CABINET),
     Scene("fault", "The reader is not working", ("reader fail",)),
 ]
 DEMO_LEGEND = DemoKeys().legend

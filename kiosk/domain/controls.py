@@ -13,6 +13,7 @@ from kiosk.domain.events import (
     Door, Effect, ExitKiosk, Light, Outcome, Press, ReaderFault, Record, ShowcaseUpdate, Sound, StatusUpdate,
     SyncNow, Type,
 )
+from kiosk.domain import staff
 from kiosk.domain.screens import end_session, idle, render, shown, to_idle_outcome
 from kiosk.domain.state import LANGUAGES, MachineConfig, State
 from kiosk.domain.texts import FAULT_TEXT, FIND_TEXT, HELP_TEXT, IDLE_TEXT
@@ -25,6 +26,10 @@ def press(config: MachineConfig, state: State, event: Press, now):
     button, mode = event.button, state.mode
     if button == "lang":
         return _language(config, state, now)
+    if mode == "staff" and state.patron is not None:
+        handled = staff.press(config, state, button, now)
+        if handled is not None:
+            return handled
     if button in ("done", "back"):
         if mode == "session":
             return end_session(config, state, now, reason="done")
@@ -66,11 +71,6 @@ def _language(config: MachineConfig, state: State, now):
 
 def _staff_button(config: MachineConfig, state: State, button: str, now):
     state = replace(state, last_activity=now)
-    if button == "inventory":
-        state = replace(state, inventory=not state.inventory, inventory_count=0)
-        text = N_("Inventory: tap every book on the shelf.") if state.inventory else N_("Inventory finished")
-        state = render(config, state, now, tone="info", message=Message(text))
-        return state, [shown(state), Outcome("staff", Message(text), reason="inventory")]
     if button == "sync":
         state = render(config, state, now, tone="info", message=Message(N_("Syncing now")))
         return state, [SyncNow(), shown(state), Outcome("staff", state.view.message, reason="sync")]

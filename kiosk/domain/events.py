@@ -48,7 +48,7 @@ class Scan:
     also: tuple[Book, ...] = ()
 
 
-Button = Literal["done", "help", "lang", "find", "inventory", "sync", "exit", "back"]
+Button = Literal["done", "help", "lang", "find", "inventory", "receive", "sync", "exit", "back"]
 BUTTONS: tuple[str, ...] = get_args(Button)
 # Buttons that may also be wired to a GPIO pin (`button_NAME` in the config's [hardware.pins]).
 HARDWARE_BUTTONS: tuple[str, ...] = ("done", "help", "lang")
@@ -126,7 +126,9 @@ Reason = Literal[
     "renewal_limit",  # refused (and session_start for the blocks)
     "same_card", "done", "timeout",  # session_end
     "debounce", "not_here", "bad_read",  # ignored
-    "inventory", "sync", "exit", "find",  # staff, and find a book
+    "inventory", "receive", "inventory_done", "receive_done", "sync", "exit", "find",  # staff, and find a book
+    "belongs_here", "belongs_elsewhere", "on_loan_returned", "unavailable",  # info: a book counted in a stocktake
+    "rehomed", "already_here",  # info: a book received
     "not_on_loan", "found_lost", "found_withdrawn", "help", "language", "reader_fault", "reader_ok", "door_open",
     "door_closed", "door_open_too_long", "item_details", "already_yours",  # info
     "unknown_tag",

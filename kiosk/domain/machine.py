@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from kiosk.domain import reading, rules
+from kiosk.domain import reading, rules, staff
 from kiosk.domain.controls import press, reader_fault, reader_ok, showcase, status, tick, door, typed
 from kiosk.domain.events import (
     Door, Effect, Event, Light, Outcome, Press, ReaderFault, ReaderOk, Record, Scan, ShowcaseUpdate, Sound,
@@ -22,7 +22,7 @@ from kiosk.domain.events import (
 from kiosk.domain.model import Item, Loan, Patron
 from kiosk.domain.screens import end_session, render, result, shown, to_idle_outcome
 from kiosk.domain.state import LANGUAGES, MachineConfig, State
-from kiosk.domain.texts import LIBRARIAN_REASONS, SESSION_TEXT, home_label, item_state, refusal_message
+from kiosk.domain.texts import LIBRARIAN_REASONS, SESSION_TEXT, home_label, refusal_message
 from kiosk.domain.view import Message, N_, View
 
 __all__ = ["LANGUAGES", "MachineConfig", "State", "initial_state", "step"]
@@ -85,8 +85,8 @@ def _card(config, state, patron: Patron, loans, progress, now):
     if same and state.mode == "staff":
         return to_idle_outcome(config, state, now, "staff", N_("Goodbye"))
     if patron.is_staff:
-        state = replace(state, mode="staff", patron=patron, loans=tuple(loans), touched=(), inventory=False,
-                        inventory_count=0, last_activity=now, until=None, progress=None)
+        state = replace(state, mode="staff", patron=patron, loans=tuple(loans), touched=(), task=None,
+                        counted=frozenset(), last_activity=now, until=None, progress=None)
         state = render(config, state, now, tone="info")
         record = Record("staff_login", patron_id=patron.id)
         return state, [record, Light("ok"), Sound("ok"), shown(state),
@@ -118,7 +118,7 @@ def _item(config, state, item: Item, loan: Loan | None, now, also=()):
     if state.mode == "session" and state.patron is not None:
         return _session_item(config, state, item, loan, now, also)
     if state.mode == "staff":
-        return _staff_item(config, state, item, loan, now)
+        return staff.item(config, state, item, loan, now)
     return _return_at_idle(config, state, item, loan, now)
 
 
@@ -245,23 +245,6 @@ def _refuse(config, state, item: Item, reason: str, now):
     state = render(config, state, now, tone="error", message=message)
     return state, [record, *_alert(reason), shown(state),
                    Outcome("refused", message, reason=reason, patron_id=patron.id, item_id=item.id)]
-
-
-def _staff_item(config, state, item: Item, loan: Loan | None, now):
-    state = replace(state, last_activity=now)
-    if state.inventory:
-        state = replace(state, inventory_count=state.inventory_count + 1)
-        record = Record("inventory", patron_id=state.patron.id, item_id=item.id,
-                        details={"home": item.home, "status": item.status, "on_loan": loan is not None})
-        message = Message(N_("Seen: {title}"), {"title": item.title})
-        state = render(config, state, now, tone="ok", message=message)
-        return state, [record, Light("ok"), Sound("ok"), shown(state),
-                       Outcome("staff", message, reason="inventory", item_id=item.id)]
-    message = Message(N_("{title}: {state}. It belongs in {home}."),
-                      {"title": item.title, "state": item_state("on_loan" if loan is not None else item.status),
-                       "home": home_label(config.homes, item.home)})
-    state = render(config, state, now, tone="info", message=message)
-    return state, [shown(state), Outcome("info", message, reason="item_details", item_id=item.id)]
 
 
 def _unknown(config, state, now, details: dict, label: str):

@@ -19,6 +19,7 @@ RecordKind = Literal[
     "unknown_tag",
     "staff_login",
     "inventory",
+    "rehome",
     "exit_maintenance",
     "door_open_too_long",
     "reader_fault",
@@ -48,3 +49,8 @@ RECORD_FIELDS = ("seq", "kind", "at", "trusted", "boot_id", "monotonic", "patron
 LOG_COLUMNS = ("kiosk_id",) + RECORD_FIELDS
 # Kinds that change who has a book: the merge replays these per item.
 LOAN_KINDS = ("checkout", "return", "renew", "not_on_loan")
+# A book counted in a stocktake is on the shelf: its record closes a loan open at that time, so the merge
+# replays it with LOAN_KINDS (flagged `seen_in_stocktake`). Only an item with a loan needs the replay.
+SHELF_KINDS = ("inventory",)
+# A book received at a cabinet belongs there from then on: `details.to` is its new home, `details.from` the old.
+HOME_KINDS = ("rehome",)

@@ -13,10 +13,14 @@ from datetime import date, datetime, timedelta
 from kiosk.domain import reading, rules
 from kiosk.domain.events import Light, Outcome, Show
 from kiosk.domain.state import MachineConfig, State
-from kiosk.domain.texts import CAN_RETURN, FAULT_TEXT, FIND_TEXT, HELP_TEXT, IDLE_TEXT, refusal_message
+from kiosk.domain.texts import CAN_RETURN, FAULT_TEXT, FIND_TEXT, HELP_TEXT, IDLE_TEXT, home_label, refusal_message
 from kiosk.domain.view import LoanLine, Message, N_, View
 
-STAFF_BUTTONS = ("inventory", "sync", "done", "lang")
+STAFF_BUTTONS = ("inventory", "receive", "sync", "done", "lang")
+TASK_HEADINGS = {
+    "inventory": N_("Inventory: {home}"),
+    "receive": N_("Receiving: {home}"),
+}
 
 
 def idle_buttons(config: MachineConfig) -> tuple[str, ...]:
@@ -42,13 +46,7 @@ def render(config: MachineConfig, state: State, now: datetime, **fields) -> Stat
     elif state.mode in ("session", "summary") and state.patron is not None:
         base.update(_patron_fields(config, state, now.date()))
     elif state.mode == "staff" and state.patron is not None:
-        base.update(
-            heading=Message(N_("Staff: {name}"), {"name": state.patron.name}),
-            patron_name=state.patron.name, inventory=state.inventory, inventory_count=state.inventory_count,
-            unknown_tags=state.unknown_tags,
-            buttons=STAFF_BUTTONS + (("exit",) if state.patron.type == "librarian" else ()),
-            can_exit=state.patron.type == "librarian",
-        )
+        base.update(_staff_fields(config, state))
     elif state.mode == "help":
         base.update(heading=Message(N_("Help")), picture="help", message=Message(HELP_TEXT), tone="info",
                     buttons=("done", "lang"))
@@ -59,6 +57,20 @@ def render(config: MachineConfig, state: State, now: datetime, **fields) -> Stat
         base.update(heading=Message(FAULT_TEXT), picture="reader", tone="error")
     base.update(fields)
     return replace(state, view=View(**base))
+
+
+def _staff_fields(config: MachineConfig, state: State) -> dict:
+    """The staff menu, or the task under way (`kiosk.domain.staff`): its shelf, its count, Done."""
+    patron = state.patron
+    out = dict(patron_name=patron.name, unknown_tags=state.unknown_tags, can_exit=patron.type == "librarian")
+    if state.task is None:
+        out.update(heading=Message(N_("Staff: {name}"), {"name": patron.name}),
+                   buttons=STAFF_BUTTONS + (("exit",) if patron.type == "librarian" else ()))
+        return out
+    shelf = home_label(config.homes, config.home)
+    out.update(screen=state.task, heading=Message(TASK_HEADINGS[state.task], {"home": shelf}), picture="books",
+               shelf=shelf, counted=len(state.counted), buttons=("done", "lang"))
+    return out
 
 
 def _patron_fields(config: MachineConfig, state: State, today: date) -> dict:
@@ -107,7 +119,7 @@ def end_session(config: MachineConfig, state: State, now: datetime, reason: str)
 def idle(config: MachineConfig, state: State, now: datetime) -> State:
     """Back at idle: nobody's session, and the kiosk's own language again."""
     state = replace(state, mode="idle", language=config.language, patron=None, loans=(), touched=(), until=None,
-                    last_activity=None, inventory=False, progress=None, query="", found=())
+                    last_activity=None, task=None, counted=frozenset(), progress=None, query="", found=())
     return render(config, state, now)
 
 

@@ -77,8 +77,8 @@ class State:
     until: datetime | None = None
     last_uid: str | None = None
     last_uid_at: datetime | None = None
-    inventory: bool = False
-    inventory_count: int = 0
+    task: str | None = None  # the staff task under way: inventory or receive (kiosk.domain.staff)
+    counted: frozenset[str] = frozenset()  # item ids counted or received in that task
     unknown_tags: tuple[tuple[str, str], ...] = ()
     status: KioskStatus = field(default_factory=KioskStatus)
     door_open_since: datetime | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
-Screen = Literal["idle", "result", "session", "summary", "staff", "help", "fault", "find"]
+Screen = Literal["idle", "result", "session", "summary", "staff", "inventory", "receive", "help", "fault", "find"]
 SCREENS: tuple[str, ...] = get_args(Screen)
 Tone = Literal["neutral", "ok", "error", "info"]
 TONES: tuple[str, ...] = get_args(Tone)
@@ -32,6 +32,7 @@ BUTTON_LABELS = {
     "lang": N_("Language"),
     "find": N_("Find a book"),
     "inventory": N_("Inventory"),
+    "receive": N_("Receive"),
     "sync": N_("Sync now"),
     "exit": N_("Exit"),
     "back": N_("Back"),
@@ -161,8 +162,8 @@ class View:
     slides: tuple[Slide, ...] = ()
     query: str = ""
     found: tuple[Book, ...] = ()
-    inventory: bool = False
-    inventory_count: int = 0
+    shelf: Message | str = ""  # inventory and receive: the home counted or received for, as people call it
+    counted: int = 0  # inventory and receive: books counted or received so far
     unknown_tags: tuple[tuple[str, str], ...] = ()  # (uid, ISO time)
     buttons: tuple[str, ...] = ()
     can_exit: bool = False

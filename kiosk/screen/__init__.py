@@ -28,7 +28,7 @@ from kiosk.domain.view import BUTTON_LABELS, N_, Message, View
 from kiosk.i18n import render, shown_params, translator
 from kiosk.screen import pictures
 from kiosk.screen.fonts import find_cjk_font
-from kiosk.screen.layout import SIZES, Layout
+from kiosk.screen.layout import SIZES, STAFF, Layout
 from kiosk.screen.text import ELLIPSIS, fit_template, fit_text, tokens, wrap
 
 __all__ = ["SIZES", "Screen", "find_cjk_font", "translator", "fit_text"]
@@ -281,7 +281,7 @@ class Screen:
     # ------------------------------------------------------------ frame
 
     def _draw_all(self, now: datetime) -> None:
-        from kiosk.screen import patron, scenes
+        from kiosk.screen import patron, scenes, tasks
 
         v, L = self.view, self.layout
         self.boxes, self.icons, self.targets = [], [], {}
@@ -293,7 +293,8 @@ class Screen:
         top = self.bar_height() + L.pad
         body = pygame.Rect(L.pad, top, L.width - 2 * L.pad, bottom - top - L.pad)
         draw = {"idle": scenes.idle, "session": patron.session, "summary": patron.summary, "staff": patron.staff,
-                "help": scenes.help_screen, "fault": scenes.fault, "find": scenes.find}.get(v.screen, scenes.result)
+                "inventory": tasks.task, "receive": tasks.task, "help": scenes.help_screen, "fault": scenes.fault,
+                "find": scenes.find}.get(v.screen, scenes.result)
         draw(self, body)
         if self.slide_rect is not None:
             self.slide_shown = self.slide_index(now)
@@ -356,7 +357,7 @@ class Screen:
         """Each offered button in its own place; the staff row above the bottom row."""
         v, L = self.view, self.layout
         for name in v.buttons:
-            rect = L.slot(name, L.height - L.button_row if name not in ("inventory", "sync", "exit") else staff_top)
+            rect = L.slot(name, L.height - L.button_row if name not in STAFF else staff_top)
             if rect is None:
                 continue
             gap = L.gap

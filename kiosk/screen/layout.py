@@ -33,7 +33,7 @@ FONTS = {"heading": (42, 4.0), "body": (30, 3.3), "small": (22, MIN_TEXT_MM), "b
          "label": (30, 3.3)}
 
 BOTTOM = ("lang", "help", "find", "done")
-STAFF = ("inventory", "sync", "exit")
+STAFF = ("inventory", "receive", "sync", "exit")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pygame
 
+from kiosk.version import version
+
 from kiosk.domain import reading
 from kiosk.domain.reading import progress_text
 from kiosk.domain.view import N_, Message
@@ -119,7 +121,7 @@ def loans(screen, box: pygame.Rect) -> None:
 
 
 def staff(screen, box: pygame.Rect) -> None:
-    """Inventory, the kiosk's status and the unknown tags; two columns where the screen is wide enough."""
+    """The kiosk's status and the unknown tags; two columns where the screen is wide enough."""
     v, L, f = screen.view, screen.layout, screen.fonts["small"]
     top = screen.put(v.heading, "body", pygame.Rect(box.left, box.top, box.width, line_height(screen.fonts["body"])),
                      may_cut=True).bottom + L.gap
@@ -127,14 +129,14 @@ def staff(screen, box: pygame.Rect) -> None:
         top = banner(screen, pygame.Rect(box.left, top, box.width, box.bottom - top), v.tone, v.message,
                      max_lines=2).bottom + L.gap
     s, zone = v.status, v.now.tzinfo
-    facts = [screen.t(N_("Books seen: {count}")).format(count=v.inventory_count) if v.inventory else None,
-             screen.t(N_("Reader: working")) if s.reader_ok else screen.t(N_("Reader: not working")),
+    facts = [screen.t(N_("Reader: working")) if s.reader_ok else screen.t(N_("Reader: not working")),
              screen.t(N_("Waiting to sync: {count}")).format(count=s.pending),
              screen.t(N_("Last sync: {when}")).format(when=format_time(s.last_sync, zone, v.language)
                                                       or screen.t(N_("never"))),
              screen.t(N_("Clock: synced")) if s.clock_trusted else screen.t(N_("Clock: not synced")),
              screen.t(N_("IP: {address}")).format(address=s.ip) if s.ip else None,
-             screen.t(N_("Cabinet door: open")) if s.door_open else None]
+             screen.t(N_("Cabinet door: open")) if s.door_open else None,
+             screen.t(N_("Version {version}")).format(version=version())]
     facts = [fact for fact in facts if fact]
     wide = [screen.t(N_("Unknown tags: {tags}")).format(
         tags=", ".join(f"{uid} ({format_time(seen, zone, v.language) or ''})" for uid, seen in v.unknown_tags))

@@ -25,16 +25,14 @@ from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Record
 from kiosk.domain.model import Item, Loan, Patron, Policy
 from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.domain.records import LOG_COLUMNS  # noqa: F401  (kiosk.store.sync reads it from here)
+from kiosk.store import shelf
 
 migrations = Migrations("kiosk")
 
 APPLICATION_ID = 0x4B494F53  # "KIOS" in the file's header: this is a kiosk's database
 MARKER_SUFFIX = ".id"  # beside the database: "a kiosk database was made here", with its kiosk id
 
-LOG_COLUMNS = (
-    "kiosk_id", "seq", "kind", "at", "trusted", "boot_id", "monotonic",
-    "patron_id", "item_id", "details", "flagged",
-)
 
 
 @migrations(name="0001_tables")
@@ -315,6 +313,8 @@ def _apply(db, kiosk_id: str, seq: int, record: Record, at: str) -> None:
             "UPDATE loans SET due = ?, renewals = ?, kiosk_id = ?, seq = ? WHERE item_id = ?",
             [record.details["due"], record.details.get("renewals", 1), kiosk_id, seq, record.item_id],
         )
+    elif record.kind in ("inventory", "rehome"):
+        shelf.apply_record(db, record)
 
 
 def _log_row(row: dict) -> dict:
@@ -391,7 +391,7 @@ def status(db) -> dict[str, Any]:
 
 from kiosk.store.catalog import item_row, patron_row, save_items, save_patrons, uids_in_use  # noqa: E402,F401
 from kiosk.store.sync import (  # noqa: E402,F401  (the sync process's side of the store)
-    CHUNK, LOCAL_COLUMNS, apply_changes, apply_page, records_to_push, restore_records, write_transaction,
+    CHUNK, apply_changes, apply_page, records_to_push, restore_records, write_transaction,
 )
 
 from kiosk.store import reading  # noqa: E402,F401  (its tables' migration registers here, after the first)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kiosk.core import pinyin
 from kiosk.domain.model import Item, Patron
+from kiosk.core.uids import uids_in_use  # noqa: F401  (kiosk.store re-exports it)
 
 
 def patron_row(p: Patron) -> dict:
@@ -15,12 +16,6 @@ def item_row(i: Item) -> dict:
     return {"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number,
             "tag_uid": i.tag_uid, "barcode": i.barcode, "home": i.home, "status": i.status,
             "initials": pinyin.initials(i.title, i.author)}
-
-
-def uids_in_use(db, table: str) -> dict[str, str]:
-    """UID -> owner id for `patrons` (card UIDs) or `items` (tag UIDs)."""
-    column = "card_uid" if table == "patrons" else "tag_uid"
-    return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
 
 
 def _save(db, table: str, uid_column: str, rows: list[dict]) -> None:

@@ -14,14 +14,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from kiosk.domain.policy import parse_policy
+from kiosk.store import shelf
 
 CHUNK = 200  # rows of a page of changes applied per transaction
-
-LOCAL_COLUMNS = {
-    "patrons": ("id", "name", "type", "class_name", "card_uid", "status", "expires"),
-    "items": ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status", "initials"),
-}
-
 
 @contextmanager
 def write_transaction(db):
@@ -102,7 +97,8 @@ def _apply_rows(db, kiosk_id: str, part: list[tuple[str, object]]) -> None:
     for table, row in part:
         by_table.setdefault(table, []).append(row)
     for table, uid_column in (("patrons", "card_uid"), ("items", "tag_uid")):
-        rows = [{c: row.get(c) for c in LOCAL_COLUMNS[table]} for row in by_table.get(table, [])]
+        columns = tuple(db[table].columns_dict)  # this kiosk's columns; a field it does not keep is left out
+        rows = [{c: row.get(c) for c in columns} for row in by_table.get(table, [])]
         if not rows:
             continue
         # A UID that moved to another row: free it wherever it is first.
@@ -111,9 +107,11 @@ def _apply_rows(db, kiosk_id: str, part: list[tuple[str, object]]) -> None:
         db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(ids))})"
                    + (f" OR {uid_column} IN ({','.join('?' * len(uids))})" if uids else ""), ids + uids)
         db[table].upsert_all(rows, pk="id")
+    pushed = int(get_meta(db, "pushed_seq", "0"))
+    if by_table.get("items"):
+        shelf.reapply_unpushed(db, kiosk_id, pushed)  # a book received here keeps its new home until pushed
     if not (by_table.get("loans") or by_table.get("loans_removed")):
         return
-    pushed = int(get_meta(db, "pushed_seq", "0"))
     unsettled = {r[0] for r in db.execute(
         "SELECT DISTINCT item_id FROM log WHERE kiosk_id = ? AND seq > ? AND item_id IS NOT NULL",
         [kiosk_id, pushed])}

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from kiosk.domain.records import RecordKind
 from sync.protocol import API, CHANGES_PATH, HEALTH_PATH, MAX_BATCH, MAX_PAGE, hello_path, records_path
 from sync.server import db as store
+from sync.server.turns import AT_ONCE, PushTurns
 
 log = logging.getLogger("kiosk-central")
 
@@ -106,6 +107,9 @@ class RecordIn(BaseModel):
     def _loan_records_name_their_item(self):
         if self.kind in ("checkout", "return", "renew") and not self.item_id:
             raise ValueError(f"record {self.seq}: a {self.kind} needs an item_id")
+        home = self.details.get("to")
+        if self.kind == "rehome" and not (self.item_id and isinstance(home, str) and 0 < len(home) <= 64):
+            raise ValueError(f"record {self.seq}: a rehome needs an item_id and details.to, its new home")
         if self.kind in ("checkout", "renew"):
             if not self.patron_id:
                 raise ValueError(f"record {self.seq}: a {self.kind} needs a patron_id")
@@ -177,6 +181,7 @@ class ChangesOut(BaseModel):
     acked_seq: int
     patrons: list[dict[str, Any]]
     items: list[dict[str, Any]]
+    homes: list[dict[str, Any]] = []
     loans: list[dict[str, Any]]
     loans_removed: list[str]
     rules: Optional[dict[str, Any]]
@@ -216,18 +221,26 @@ def restore_routes(app: FastAPI, get_db, write_lock: threading.Lock, kiosk_from_
         return store.kiosk_records(get_db(own(kiosk_id, caller)), kiosk_id, after, limit)
 
 
+def prepare(db_path: str) -> None:
+    """Refuse at once, in one line, a database that is missing, damaged or newer; fresh query statistics."""
+    db = store.open_db(db_path, district=True)
+    store.refresh_statistics(db)
+    db.close()
+
+
 def create_app(db_path: str, clock: Callable[[], datetime] = store.utc_now) -> FastAPI:
     """The central store's application over the store at `db_path` (a file, or a PostgreSQL URL); `clock` dates
     the reading counts."""
-    first = store.open_db(db_path, district=True)  # refused at once, in one line, if missing, damaged or newer
-    store.refresh_statistics(first)
-    first.close()
+    prepare(db_path)
     local = threading.local()
     write_lock = store.write_lock(db_path)
     app = FastAPI(title="Library kiosk central store", version="1",
                   description="Takes the kiosks' logs, merges them and serves changes (docs/sync-api.md).")
     app.state.db_path = db_path
     app.state.write_lock = write_lock
+    # Pushes take turns in arrival order (turns.py): on SQLite two at a time, one stored while the next is read;
+    # on PostgreSQL as many as a process takes in hand. Past that many in hand, 503 at once (Admission).
+    app.add_middleware(PushTurns, at_once=IN_HAND if store.is_postgres(db_path) else AT_ONCE)
     app.add_middleware(Admission)
 
     lost = [0]  # how often the PostgreSQL server was found gone: every thread connects again after that

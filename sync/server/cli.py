@@ -52,6 +52,7 @@ class CentralGroup(CommandLine):
 
 
 @click.group(cls=CentralGroup)
+@click.version_option(package_name="library-kiosk", prog_name="kiosk-central")
 def main():
     """The library kiosks' central store."""
 
@@ -189,7 +190,7 @@ def restore(db_path, backup_path):
                    "the rest again and pulls everything again")
 
 
-REPORTS = ("loans", "overdue", "log", "flagged", "charges")
+REPORTS = ("loans", "overdue", "log", "flagged", "charges", "stocktake", "homes")
 
 
 @main.command()
@@ -200,8 +201,10 @@ REPORTS = ("loans", "overdue", "log", "flagged", "charges")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day overdue days are counted to (default: today).")
 @click.option("--class", "class_name", default=None, help="Loans or overdue loans of this class only.")
-def report(name, db_path, school, as_json, as_csv, today, class_name):
-    """Reports: current loans, overdue loans, the merged log, flagged records, charges."""
+@click.option("--home", default=None, help="stocktake: the home whose shelves were counted, like class-3a.")
+@click.option("--since", default=None, help="stocktake: the day from which counts are taken, like 2026-11-23.")
+def report(name, db_path, school, as_json, as_csv, today, class_name, home, since):
+    """Reports: current loans, overdue loans, the merged log, flagged records, charges, a stocktake, the homes."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
     db = open_existing(db_path, school)
@@ -214,8 +217,12 @@ def report(name, db_path, school, as_json, as_csv, today, class_name):
         rows = list(store.log_records(db))
     elif name == "charges":
         rows = store.charges_report(db)
-    else:
+    elif name == "flagged":
         rows = store.flagged(db)
+    elif name == "stocktake":
+        rows = stocktake_rows(db, home, since)
+    else:
+        rows = store.homes_report(db)
     if class_name is not None:
         if name not in ("loans", "overdue"):
             fail("--class goes with the loans and overdue reports")
@@ -224,9 +231,20 @@ def report(name, db_path, school, as_json, as_csv, today, class_name):
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
     elif as_csv:
-        click.echo(csv_text(rows), nl=False)
+        columns = {"stocktake": store.REPORT_KEYS, "homes": store.HOME_REPORT_KEYS}.get(name)
+        click.echo(csv_text(rows, list(columns) if columns else None), nl=False)
     else:
         click.echo(table(rows) if rows else f"no {name}")
+
+
+def stocktake_rows(db, home: str | None, since: str | None) -> list[dict]:
+    """The stocktake report's rows (`store.REPORT_KEYS`) for `--home` counted since `--since`."""
+    if not home or not since:
+        fail("report stocktake needs --home (like class-3a) and --since (like 2026-11-23)")
+    day = store.parse_day(since)
+    if not store.known_home(db, home):
+        fail(f"--home {home!r}: no book belongs there and it has no name (see: kiosk-central report homes)")
+    return store.reconcile(db, home, day)
 
 
 def width(text: str) -> int:

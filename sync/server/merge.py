@@ -1,8 +1,8 @@
 """One merged truth from many kiosks' logs: pure functions, no I/O.
 
-Every record that changes a loan (checkout, return, renew, and a book shown
-at idle that the kiosk thought was not on loan) is replayed per
-item in one order: corrected time, then kiosk id, then sequence number. The
+Every record that changes a loan (checkout, return, renew, a book shown
+at idle that the kiosk thought was not on loan, and a book counted on a shelf
+in a stocktake) is replayed per item in one order: corrected time, then kiosk id, then sequence number. The
 result does not depend on which kiosk synced first. What cannot be applied
 cleanly is kept and flagged with a reason for the librarian; nothing is
 dropped.
@@ -22,6 +22,7 @@ REASONS = {
     "return_not_on_loan": "returned while the book was not on loan",
     "renew_not_on_loan": "renewed while the book was not on loan to that patron",
     "item_unavailable": "lent while the book was in repair, withdrawn or lost",
+    "seen_in_stocktake": "counted on a shelf in a stocktake while on loan: the loan was closed",
 }
 
 
@@ -116,6 +117,12 @@ def replay(records: Iterable[Rec], patrons: dict[str, PatronFacts], item: ItemFa
         elif rec.kind == "not_on_loan":
             # Brought back to a kiosk that had not heard of the loan yet (it
             # was made elsewhere, offline): that is a return.
+            out.loan = None
+        elif rec.kind == "inventory":
+            # Counted on a shelf: whoever had it, the book is back. The
+            # librarian hears of it (the student may not know it was returned).
+            if loan is not None:
+                out.flag(rec, "seen_in_stocktake", f"on loan to {loan.patron_id} from {loan.kiosk_id} #{loan.seq}")
             out.loan = None
         elif rec.kind == "renew":
             if loan is None or (rec.patron_id and loan.patron_id != rec.patron_id):

@@ -6,7 +6,7 @@ is told instead of SQLite's spelling, `migrate` the runner; `schema` holds
 the tables and migrations, `opening` opening and creating a store, `schools`
 the district's tables and which school a connection works in; `kiosks`, `push`,
 `remerge`, `pull`, `catalog`, `reports`, `accounts`, `audit`, `privacy`,
-`showcase`, `district` and `move` the statements of each subject; `desk`,
+`showcase`, `homes`, `stocktake`, `district` and `move` the statements of each subject; `desk`,
 `charges`, `people` and `settings` the librarian's desk, what lost books
 cost, finding people and books, the school's settings; `backup` copies and
 restores the whole database. The names below are the package's whole
@@ -16,6 +16,13 @@ surface, so callers write `db.push(...)` wherever the statement lives.
 from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
 from sync.server.db.audit import audit, audit_now, register
 from sync.server.db.backup import backup, restore
+from sync.server.db.homes import (
+    HOME_REPORT_KEYS, corner_reading, create_rotation, home_history, home_names, homes_list, homes_report, known_home,
+    packing_lists, parse_day, rotations, set_home,
+)
+from sync.server.db.stocktake import (
+    REPORT_KEYS, STATES, close_stocktake, reconcile, still_missing, stocktake_lists, stocktakes,
+)
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
     set_status, uids_in_use,
@@ -64,4 +71,8 @@ __all__ = [
     "person", "search_patrons", "refresh_statistics", "Busy", "connect", "is_postgres", "shown", "write_lock",
     "token_hash", "DISTRICT", "account_school", "add_librarian", "add_school", "kiosk_anywhere", "migrate_all",
     "school_id", "schools", "use_school", "district_statistics", "move_school", "migrate", "renew_epochs",
+    "HOME_REPORT_KEYS", "corner_reading",
+    "create_rotation", "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists",
+    "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing",
+    "stocktake_lists", "stocktakes",
 ]

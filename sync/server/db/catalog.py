@@ -11,13 +11,9 @@ from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
 from sync.server.db.audit import audit, audit_now
 from sync.server.db.schema import CentralError, iso, next_revs, refresh_statistics, utc_now
+from kiosk.core.uids import uids_in_use  # noqa: F401  (sync.server.db re-exports it)
 
 LARGE_IMPORT = 100  # rows: after an import of at least this many, the query planner's statistics are refreshed
-
-
-def uids_in_use(db, table: str) -> dict[str, str]:
-    column = "card_uid" if table == "patrons" else "tag_uid"
-    return {r[0]: r[1] for r in db.execute(f"SELECT {column}, id FROM {table} WHERE {column} IS NOT NULL")}
 
 
 def _save(db, table: str, uid_column: str, rows: list[dict], since_column: str, stops) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync.protocol import ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS, READING_TABLES
+from sync.protocol import HOME_FIELDS, ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS, READING_TABLES
 
 PATRON_SELECT = [f if f != "status" else "CASE WHEN owes_block = 1 THEN 'blocked' ELSE status END AS status"
                  for f in PATRON_FIELDS]
@@ -17,6 +17,7 @@ def changes(db, since: int, limit: int) -> dict:
         # A patron owing more than the school allows is blocked at the kiosks (db/charges.py).
         "patrons": f"SELECT {', '.join(PATRON_SELECT)}, rev FROM patrons WHERE rev > ? ORDER BY rev LIMIT ?",
         "items": f"SELECT {', '.join(ITEM_FIELDS)}, rev FROM items WHERE rev > ? ORDER BY rev LIMIT ?",
+        "homes": f"SELECT {', '.join(HOME_FIELDS)}, rev FROM homes WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans": f"SELECT {', '.join(LOAN_FIELDS)}, rev FROM loans WHERE rev > ? ORDER BY rev LIMIT ?",
         "loans_removed": "SELECT item_id, rev FROM loans_removed WHERE rev > ? ORDER BY rev LIMIT ?",
         "rules": "SELECT key, value, rev FROM rules WHERE rev > ? ORDER BY rev LIMIT ?",
@@ -30,7 +31,7 @@ def changes(db, since: int, limit: int) -> dict:
     found.sort(key=lambda t: t[0])
     more = len(found) > limit
     found = found[:limit]
-    out: dict[str, Any] = {"patrons": [], "items": [], "loans": [], "loans_removed": [], "rules": None,
+    out: dict[str, Any] = {"patrons": [], "items": [], "homes": [], "loans": [], "loans_removed": [], "rules": None,
                            **{table: [] for table in READING_TABLES}}
     for rev, table, row in found:
         row.pop("rev")

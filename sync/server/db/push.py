@@ -17,6 +17,7 @@ from sqlite_utils.utils import chunks
 from kiosk.domain import rules
 from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS
 from sync.server import merge
+from sync.server.db import homes, stocktake
 from sync.server.db.catalog import get_rules
 from sync.server.db.kiosks import note_contact
 from sync.server.db.remerge import marks, replay_items, store_loans
@@ -75,7 +76,14 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
                 row["corrected_due"] = _corrected_due(db, row, policy)
             row["class_name"] = classes.get(row["patron_id"]) if row["patron_id"] else None
         db["log"].insert_all(new)
-        loans = replay_items(db, {row["item_id"] for row in new if row["kind"] in LOAN_KINDS and row["item_id"]})
+        touched = {row["item_id"] for row in new
+                   if row["item_id"] and (row["kind"] in LOAN_KINDS or stocktake.store_count(db, kiosk_id, row))}
+        # The books are held first (item order, as every batch takes them): a book found again is back in
+        # circulation, and a rehomed one in its new home, before its loans are replayed.
+        db.lock(f"item:{row['item_id']}" for row in new if row["item_id"])
+        stocktake.restore_found(db, kiosk_id, new)
+        homes.apply_rehomes(db, kiosk_id, new)
+        loans = replay_items(db, touched)
         store_loans(db, loans, next_revs(db, len(loans)) if loans else 0)
         acked = _advance_acked(db, kiosk_id, acked)
         db.execute("UPDATE kiosks SET last_sync = ?, acked_seq = ? WHERE id = ?", [iso(now), acked, kiosk_id])

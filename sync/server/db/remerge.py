@@ -17,10 +17,12 @@ from typing import Iterable, Optional
 
 from sqlite_utils.utils import chunks
 
+from kiosk.domain.records import LOAN_KINDS, SHELF_KINDS
 from sync.server import merge
 from sync.server.db.schema import iso, next_revs
 
 PART = 500  # ids in one IN (...): well under SQLite's limit of parameters
+REPLAYED = LOAN_KINDS + SHELF_KINDS  # the kinds the merge replays per item
 
 
 def marks(values: list) -> str:
@@ -55,7 +57,7 @@ def replay_items(db, item_ids: Iterable[str]) -> dict[str, Optional[merge.Merged
     # A record the librarian reversed is kept in the log but no longer applied.
     for row in _by_ids(db, "SELECT item_id, kiosk_id, seq, kind, corrected_at, patron_id, details, corrected_due"
                            " FROM log"
-                           " WHERE item_id IN ({ids}) AND kind IN ('checkout', 'return', 'renew', 'not_on_loan')"
+                           f" WHERE item_id IN ({{ids}}) AND kind IN ({', '.join(repr(k) for k in REPLAYED)})"
                            " AND NOT EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
                            " AND m.seq = log.seq AND m.resolution = 'reverse')", items):
         details = json.loads(row["details"] or "{}")

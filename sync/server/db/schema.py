@@ -136,6 +136,39 @@ def new_epoch() -> str:
     return secrets.token_hex(8)
 
 
+@migrations(name="stocktake_0001_homes_and_rotations")
+def _homes_and_rotations(db: sqlite_utils.Database) -> None:
+    # Homes' names for people (pulled by the kiosks); each inventory record's count on a shelf, kept at push
+    # so that a stocktake reads columns, not JSON; stocktakes closed with the books they marked lost; rotation
+    # plans of the book corners with each book's move and when the receiving kiosk saw it.
+    db.executescript("""
+    CREATE TABLE homes (id TEXT PRIMARY KEY, name TEXT NOT NULL, class_name TEXT, rev INTEGER NOT NULL);
+    CREATE INDEX homes_rev ON homes(rev);
+    CREATE INDEX items_shelf ON items(home, call_number, id, title, status);
+    CREATE TABLE shelf_counts (kiosk_id TEXT NOT NULL, seq INTEGER NOT NULL, item_id TEXT NOT NULL, shelf TEXT NOT NULL,
+        corrected_at TEXT NOT NULL, on_loan INTEGER NOT NULL, unavailable INTEGER NOT NULL, PRIMARY KEY (kiosk_id, seq));
+    CREATE INDEX shelf_counts_time ON shelf_counts(corrected_at);
+    CREATE INDEX shelf_counts_shelf ON shelf_counts(shelf, corrected_at);
+    CREATE TABLE stocktakes (id INTEGER PRIMARY KEY, home TEXT NOT NULL, since TEXT NOT NULL, closed_at TEXT NOT NULL,
+        closed_by TEXT NOT NULL, missing INTEGER NOT NULL);
+    CREATE TABLE stocktake_lost (stocktake_id INTEGER NOT NULL, item_id TEXT NOT NULL, found_at TEXT, found_by TEXT,
+        PRIMARY KEY (stocktake_id, item_id));
+    CREATE INDEX stocktake_lost_item ON stocktake_lost(item_id);
+    CREATE TABLE rotations (id INTEGER PRIMARY KEY, created TEXT NOT NULL, created_by TEXT NOT NULL, homes TEXT NOT NULL);
+    CREATE TABLE rotation_items (rotation_id INTEGER NOT NULL, item_id TEXT NOT NULL, from_home TEXT NOT NULL,
+        to_home TEXT NOT NULL, received_at TEXT, received_by TEXT, PRIMARY KEY (rotation_id, item_id));
+    CREATE INDEX rotation_items_item ON rotation_items(item_id);
+    """)
+
+
+@migrations(name="pages_0004_log_class_kind")
+def _log_class_kind(db: sqlite_utils.Database) -> None:
+    # The log page filtered by a class and a kind (the checkouts of 3B): this
+    # index reads the page's 50 rows. With the class's index alone, a kind
+    # the class has few records of meant reading most of the class's year.
+    db.execute("CREATE INDEX log_class_kind_time ON log(class_name, kind, corrected_at, kiosk_id, seq)")
+
+
 class CentralError(KioskError):
     """The central store cannot do what was asked; the message says why."""
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sync.server.pages import (
-    catalog, charges, desk, district, flags, kiosks, loans, log, login, people, reading, rules, settings, transfer,
+    catalog, charges, corners, desk, district, flags, kiosks, loans, log, login, people, reading, rules, settings,
+    stocktake, transfer,
 )
 from sync.server.pages.common import LoginNeeded, Pages
 
@@ -24,6 +25,6 @@ def router(school_db, write_lock) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     # `catalog` answers /{table}: it goes last so that it never shadows another page.
     for subject in (login, district, kiosks, desk, people, charges, settings, log, loans, transfer, flags, reading,
-                    rules, catalog):
+                    rules, stocktake, corners, catalog):
         pages.include_router(subject.routes(ctx))
     return pages
