@@ -7,7 +7,7 @@ The sync process (its own process, as on a Pi) applies pages of 1,000
 changed books to a kiosk database of 50,000 books while the kiosk taps.
 Target: a tap waits at most ~50 ms (the worst tap), with pages applied in
 chunks of `kiosk.store.CHUNK` rows and the write lock left free for
-`sync.client.CHUNK_PAUSE` after each.
+about as long as the chunk held it (`sync.client.CHUNK_PAUSE`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from tap_untrusted import ITEMS, PATRONS, catalog  # noqa: E402  (the same kiosk)
 from hardware.fake import FakeLights, FakeLock, FakeSounder  # noqa: E402
 from kiosk import store  # noqa: E402
 from kiosk.app import Kiosk  # noqa: E402
@@ -31,7 +33,7 @@ from kiosk.config import Config  # noqa: E402
 from sync.client import CHUNK_PAUSE  # noqa: E402
 from report import bare_inserts, figure, pct  # noqa: E402
 
-ITEMS, PATRONS, PAGE = 50_000, 1_000, 1_000
+PAGE = 1_000
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
 SYNC_PROCESS = """
@@ -39,7 +41,8 @@ import sys
 from kiosk import store
 from sync.client import apply_paced
 db = store.open_db(sys.argv[1], check=False)
-chunk, pause, pages = int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+chunk, pages = int(sys.argv[2]), int(sys.argv[4])
+pause = tuple(float(v) for v in sys.argv[3].split(","))
 print("ready", flush=True)
 for n in range(pages):
     first = (n * %(page)d) %% %(items)d
@@ -51,37 +54,29 @@ for n in range(pages):
 """ % {"page": PAGE, "items": ITEMS}
 
 
-def build(path: Path) -> None:
-    db = store.init_db(path, "bench")
-    db["patrons"].insert_all(
-        ({"id": f"S{n}", "name": f"Student {n}", "type": "student", "class_name": f"{n % 36}",
-          "card_uid": f"{0x10000000 + n:08X}", "status": "active", "expires": None} for n in range(PATRONS)),
-        batch_size=5000)
-    db["items"].insert_all(
-        ({"id": f"B{n}", "title": f"Book {n}", "author": "", "call_number": "", "tag_uid": f"04{n:012X}",
-          "barcode": None, "home": "library", "status": "available"} for n in range(ITEMS)), batch_size=5000)
-    db.conn.close()
+def taps_beside_a_pull(path: Path, chunk: int, pause: tuple, pages: int, taps: int, first: int) -> list[float]:
+    """Tap latencies while a sync process applies `pages` pages in chunks of `chunk` rows, `pause` apart.
 
-
-def taps_beside_a_pull(path: Path, chunk: int, pause: float, pages: int, taps: int, first: int = 0) -> list[float]:
-    """Taps from tap number `first` on (other books each call: a re-tapped book is not renewed) beside a pull."""
-    sync = subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(path), str(chunk), str(pause), str(pages)],
+    The kiosk lends books from number `first` on, so that each run lends books no run has lent.
+    """
+    sync = subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(path), str(chunk), ",".join(map(str, pause)),
+                             str(pages)],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert sync.stdout.readline().strip() == "ready"
     db = store.open_db(path, check=False)
     clock = ScriptClock(T0)
     kiosk = Kiosk(db, Config(), clock, lights=FakeLights(), sounder=FakeSounder(), lock=FakeLock())
     times = []
-    for i in range(first, first + taps):
+    for i in range(taps):
         if sync.poll() is not None:
             break
         if i % 4 == 0:
             clock.advance(30)
             kiosk.tick(clock.now())
-            kiosk.tap(f"{0x10000000 + i // 4 % PATRONS:08X}", clock.now())
+            kiosk.tap(f"{0x10000000 + (first + i // 4) % PATRONS:08X}", clock.now())
         clock.advance(2.5)
         start = time.perf_counter()
-        outcome = kiosk.tap(f"04{(i * 7919) % ITEMS:012X}", clock.now())
+        outcome = kiosk.tap(f"04{(first + i * 7919) % ITEMS:012X}", clock.now())
         times.append(time.perf_counter() - start)
         assert outcome["record"] is not None, outcome
         time.sleep(0.01)  # taps come one by one, the sync process works on between them
@@ -99,10 +94,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         tmp = Path(tmp)
         print(f"building: {ITEMS} books, {PATRONS} patrons; pages of {PAGE} changed books", flush=True)
-        build(tmp / "kiosk.db")
+        catalog(tmp / "kiosk.db").conn.close()
         base = bare_inserts(tmp / "bare.db", args.taps)
-        chunked = taps_beside_a_pull(tmp / "kiosk.db", store.CHUNK, CHUNK_PAUSE, args.pages, args.taps)
-        whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, 0.0, args.pages, args.taps, args.taps)
+        chunked = taps_beside_a_pull(tmp / "kiosk.db", store.CHUNK, CHUNK_PAUSE, args.pages, args.taps, 0)
+        whole = taps_beside_a_pull(tmp / "kiosk.db", PAGE, (0.0, 0.0), args.pages, args.taps, ITEMS // 2)
     print(f"{'':38} {'taps':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in (("bare INSERT+COMMIT", base), (f"tap, pages in chunks of {store.CHUNK}, paced", chunked),
                          (f"tap, one transaction a page ({PAGE})", whole)):

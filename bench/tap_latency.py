@@ -13,9 +13,11 @@ and stayed so), where every record is floored at the last trusted time.
 Against a bare durable SQLite INSERT + COMMIT on the same disk in the same
 run, interleaved with the taps so that a noisy neighbour hurts all alike.
 
-Targets: p99 of the taps that write records at most 2.0 x the bare
-insert's; growth from the short log to the long one at most 1.2 x. The
-untrusted kiosk's taps stop after a minute if they have not all been made.
+Targets: p99 of the taps that write records, and of every tap at the long
+log, at most 2.0 x the bare insert's; growth from the short log to the long
+one at most 1.2 x, for both. The untrusted kiosk's taps stop after a minute
+if they have not all been made (a floor walked back through the log took
+tenths of a second a tap).
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ from workload import Visits, catalog  # noqa: E402
 ITEMS, PATRONS = 50_000, 1_000
 TRUSTED_HISTORY = 1_000  # records stamped before the untrusted kiosk lost its clock
 ROUNDS = 10
-# The untrusted clock walks the log back to its last trusted record today
-# (tenths of a second a tap at 500,000 records): its taps stop after this
-# many seconds, so that the bench ends; a floor kept in O(1) takes them all.
+# A floor found by walking the log back to the last trusted record, instead
+# of kept (tenths of a second a tap at 500,000 records), would hold the bench
+# for many minutes: the untrusted kiosk's taps stop after this many seconds,
+# and its figure says how many were made.
 UNTRUSTED_SECONDS = 60.0
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
@@ -68,12 +71,20 @@ def build(path: Path, log_records: int) -> None:
 
 
 def lose_clock(source: Path, target: Path) -> None:
-    """A copy of `source` as a kiosk that lost its clock after its first records would have written it."""
+    """A copy of `source` as a kiosk that lost its clock after its first records would have left it.
+
+    Its records after the first ones are untrusted, and the floor each
+    untrusted append keeps beside its record (`store.keep_floor`) is the
+    last trusted record's time: without it the floor is looked for by
+    walking the log back, which no kiosk does.
+    """
     shutil.copy(source, target)
-    conn = sqlite3.connect(target)
-    with conn:
-        conn.execute("UPDATE log SET trusted = 0 WHERE seq > ?", [TRUSTED_HISTORY])
-    conn.close()
+    db = store.open_db(target)
+    with db.atomic():
+        db.execute("UPDATE log SET trusted = 0 WHERE seq > ?", [TRUSTED_HISTORY])
+        floor = db.execute("SELECT at FROM log WHERE seq = ?", [TRUSTED_HISTORY]).fetchone()[0]
+        store.keep_floor(db, "bench", floor, store.last_seq(db, "bench"))
+    db.conn.close()
 
 
 class Case:
@@ -81,8 +92,8 @@ class Case:
 
     def __init__(self, name: str, path: Path, trusted: bool, seconds: float = float("inf")):
         self.name, self.seconds = name, seconds
-        clock = ScriptClock(T0)
-        clock.trusted = trusted
+        clock = ScriptClock()
+        clock.set(T0, trusted=trusted)
         kiosk = Kiosk(store.open_db(path), Config(), clock, lights=FakeLights(), sounder=FakeSounder(),
                       lock=FakeLock())
         self.visits = Visits(kiosk, clock)
@@ -162,12 +173,17 @@ def main() -> None:
         cut = f" ({len(case.writing()):,} taps in {case.seconds:.0f} s)" if len(case.writing()) < args.taps else ""
         figure(f"tap p99 (writing), {case.name}{cut}", pct(case.writing(), 99) * 1000, "ms", baseline=base * 1000,
                baseline_is="bare INSERT+COMMIT p99", ratio_at_most=2.0)
-    figure(f"tap p99 growth, log of {short:,} -> {long:,}", pct(cases[1].writing(), 99) * 1000, "ms",
+    every = [[s.seconds for s in case.visits.samples] for case in cases]
+    figure(f"tap p99 (every tap), {cases[1].name}", pct(every[1], 99) * 1000, "ms", baseline=base * 1000,
+           baseline_is="bare INSERT+COMMIT p99", ratio_at_most=2.0)
+    figure(f"tap p99 growth (writing), log of {short:,} -> {long:,}", pct(cases[1].writing(), 99) * 1000, "ms",
            baseline=pct(cases[0].writing(), 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
+    figure(f"tap p99 growth (every tap), log of {short:,} -> {long:,}", pct(every[1], 99) * 1000, "ms",
+           baseline=pct(every[0], 99) * 1000, baseline_is=f"p99, log of {short:,}", ratio_at_most=1.2)
     print("\np99 ratio to the bare insert: " + ", ".join(
         f"{pct(c.writing(), 99) / base:.2f} ({c.name})" for c in cases) + "; target <= 2.0")
     print(f"growth {short:,} -> {long:,} records: p99 {pct(cases[1].writing(), 99) / pct(cases[0].writing(), 99):.2f}"
-          f" x; target <= 1.2 x")
+          f" x (writing taps), {pct(every[1], 99) / pct(every[0], 99):.2f} x (every tap); target <= 1.2 x")
 
 
 if __name__ == "__main__":

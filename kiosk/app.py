@@ -15,6 +15,7 @@ is out of order (`kiosk.outoforder`) until a retry succeeds.
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 from datetime import datetime
 from typing import Any, Callable
@@ -41,6 +42,19 @@ log = logging.getLogger("kiosk")
 STATUS_EVERY = 5.0  # seconds between refreshes of the pending count and sync mark
 
 
+def local_address() -> str | None:
+    """This machine's address on the school network, for the staff screen; None without one.
+
+    A UDP socket's connect only picks the route: nothing is sent, nothing waited for.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never answered, only routed
+            return probe.getsockname()[0]
+    except OSError:
+        return None
+
+
 class Kiosk:
     """One kiosk: its store, its machine state and its outputs.
 
@@ -58,8 +72,9 @@ class Kiosk:
                  translate: Callable[[str], Callable[[str], str]] = translator,
                  on_sync: Callable[[], None] | None = None, on_exit: Callable[[], None] | None = None,
                  reopen: Callable[[], Any] | None = None, on_storage: Callable[[str | None], None] | None = None,
-                 fault: str | None = None):
+                 fault: str | None = None, address: Callable[[], str | None] | None = None):
         self.db = db
+        self.address = address or local_address
         self.config = config
         self.clock = clock
         self.spell = UntrustedSpell()
@@ -239,6 +254,7 @@ class Kiosk:
             pending=store.pending_count(self.db),
             last_sync=store.get_meta(self.db, "last_sync"),
             clock_trusted=bool(self.clock.trusted),
+            ip=self.address(),
         )
         self.handle(event, now, None)
 

@@ -231,10 +231,11 @@ def run(config: Config, db_path: str, *, config_path: Optional[str] = None, wind
     """Open the screen and the devices and run the kiosk until maintenance or SIGTERM.
 
     Returns 0 after SIGTERM (and, with `window`, SIGINT) and `MAINTENANCE_EXIT`
-    after a librarian's exit; whatever was opened is closed either way, so the
-    lock ends locked. The signal handlers go in first: once SDL's video is up,
-    SDL would otherwise turn a SIGTERM into a window-close event, which a
-    kiosk ignores.
+    after a librarian's exit; raises `MissingHardware` when there is no display
+    or no GPIO chip (also kept in the database for `kiosk status`). Whatever
+    was opened is closed either way, so the lock ends locked. The signal
+    handlers go in first: once SDL's video is up, SDL would otherwise turn a
+    SIGTERM into a window-close event, which a kiosk ignores.
     """
     import pygame
 

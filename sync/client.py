@@ -40,11 +40,12 @@ log = logging.getLogger("kiosk.sync")
 
 BACKOFF_MAX = 300.0  # seconds between attempts at most, when the central store stays away
 BACKOFF_RAMP = 10  # failures after which the wait stops doubling (it is capped by BACKOFF_MAX long before)
-# Between two chunks of a page the write lock is left free this long: a tap
-# waiting on SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, then 25
-# ms between tries, wakes inside the gap and gets its turn instead of
+# Between two chunks of a page the write lock is left free as long as the
+# chunk held it, within these bounds: a tap waiting on SQLite's busy handler,
+# which sleeps 1, 2, 5, 10, 15, 20, then 25 ms between tries (about as long
+# as it has waited), wakes inside the gap and gets its turn instead of
 # finding the next chunk already begun (bench/sync_tap_wait.py).
-CHUNK_PAUSE = 0.025
+CHUNK_PAUSE = (0.005, 0.025)
 # Why a connection failed, from the words deep inside urllib3's long message.
 REASONS = (
     ("Connection refused", "connection refused"),
@@ -121,10 +122,15 @@ def waiting(count: int) -> str:
     return "no records wait" if count == 0 else "1 record waits" if count == 1 else f"{count} records wait"
 
 
-def apply_paced(db, kiosk_id: str, page: dict, chunk: int = store.CHUNK, pause: float = CHUNK_PAUSE) -> None:
-    """Apply a page of changes chunk by chunk, leaving the write lock free for a moment after each."""
+def apply_paced(db, kiosk_id: str, page: dict, chunk: int = store.CHUNK,
+                pause: tuple[float, float] = CHUNK_PAUSE) -> None:
+    """Apply a page of changes chunk by chunk, leaving the write lock free after each for about as long as
+    the chunk held it (`pause`: the least and the most)."""
+    started = time.monotonic()
     for _ in store.apply_page(db, kiosk_id, page, page["cursor"], chunk=chunk):
-        time.sleep(pause)
+        held = time.monotonic() - started
+        time.sleep(min(pause[1], max(pause[0], held)))
+        started = time.monotonic()
 
 
 class SyncClient:
@@ -205,11 +211,20 @@ class SyncClient:
         return hide(str(detail), self._token)[:300]
 
     def _body(self, records=None) -> dict:
+        """A hello (no `records`) or a push, with the kiosk's clock and health."""
+        # Pending as the kiosk will count it once this batch is held: its own count, not the one before.
+        pending = store.pending_count(self.db) - len(records or [])
         facts = dict(sent_at=datetime.now(timezone.utc).astimezone(), boot_id=self.boot, monotonic=time.monotonic(),
-                     clock_trusted=system_clock_synced(),
-                     status={"pending": store.pending_count(self.db), "reader_ok": self.reader_ok(),
-                             "version": version(), "last_error": store.get_meta(self.db, "last_error") or None})
+                     clock_trusted=system_clock_synced(), status=self._status(max(0, pending)))
         return hello_body(**facts) if records is None else push_body(records, **facts)
+
+    def _status(self, pending: int) -> dict:
+        """The kiosk's health as each hello and push reports it; rules it refused count as its last problem."""
+        refused = store.get_meta(self.db, "rules_error")
+        problem = store.get_meta(self.db, "last_error") or (
+            f"rules from the central store refused, the last good ones kept: {refused}" if refused else None)
+        return {"pending": pending, "reader_ok": self.reader_ok(), "version": version(),
+                "last_error": problem[:2000] if problem else None}
 
     # ------------------------------------------------------------ the round
 
@@ -293,9 +308,12 @@ class SyncClient:
                 self.reconcile(page)
             try:
                 apply_paced(self.db, self.kiosk_id, page)
-            except (KeyError, TypeError, ValueError, KioskError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None
+            if page.get("rules") and store.get_meta(self.db, "rules_error"):
+                log.error("rules from the central store refused, the last good ones kept: %s",
+                          store.get_meta(self.db, "rules_error"))
             applied += sum(len(page.get(k) or []) for k in CHANGE_TABLES)
             if not page.get("more"):
                 return applied

@@ -278,19 +278,28 @@ pip_install() { PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV_DIR/bin/python" -m pip in
 # 0.2: requirements/constraints.txt names the version, hardware.stack checks.
 install_lgpio() {
     if venv_python -c 'import lgpio, sys; sys.exit(lgpio.LGPIO_PY_VERSION < 0x00020000)' 2>/dev/null; then
+        say "lgpio: the system's (python3-lgpio)"
         return
     fi
-    if pip_install -c "$SRC/$CONSTRAINTS" --only-binary lgpio lgpio 2>"$TMP/lgpio-wheel.err"; then
-        return
-    fi
-    # Only "no wheel for this Python" is a reason to compile; a network error is not.
-    if ! grep -q "No matching distribution found for lgpio" "$TMP/lgpio-wheel.err"; then
+    local _
+    for _ in 1 2; do
+        if pip_install -c "$SRC/$CONSTRAINTS" --only-binary lgpio lgpio 2>"$TMP/lgpio-wheel.err"; then
+            say "lgpio: a wheel from PyPI"
+            return
+        fi
+        # A dropped connection is worth one more try before anything is compiled.
+        grep -qiE "connection|timed out" "$TMP/lgpio-wheel.err" || break
+    done
+    # Only "no wheel for this Python" is a reason to compile (pip says it one of
+    # two ways, as the constraint allows no other version); a network error is not.
+    if ! grep -qE "No matching distribution found for lgpio|Cannot install lgpio" "$TMP/lgpio-wheel.err"; then
         cat "$TMP/lgpio-wheel.err" >&2
         die "lgpio: pip install failed: $(grep -v '^[[:space:]]*$' "$TMP/lgpio-wheel.err" | tail -n 1)"
     fi
     say "lgpio: no wheel for $("$VENV_DIR/bin/python" -c 'import sys; print("Python %d.%d" % sys.version_info[:2])')" \
         "on PyPI: building it from source"
-    apt_install swig build-essential python3-dev
+    # A C compiler, Python's headers and swig: not build-essential (no C++, no dpkg-dev).
+    apt_install gcc libc6-dev python3-dev swig
     # PYPI=1: lgpio's setup.py compiles the lg C library into the module
     # instead of linking a liblgpio that Debian does not have.
     PYPI=1 pip_install -c "$SRC/$CONSTRAINTS" --no-binary lgpio lgpio
@@ -300,7 +309,7 @@ install_gpio_stack() {
     install_lgpio
     if ! venv_python -c 'import spidev' 2>/dev/null; then
         # No python3-spidev in this archive: spidev has no wheel on PyPI.
-        apt_install build-essential python3-dev
+        apt_install gcc libc6-dev python3-dev
         pip_install -c "$SRC/$CONSTRAINTS" spidev
     fi
     # mfrc522 without the RPi.GPIO package it declares, and rpi-lgpio as the
@@ -331,6 +340,7 @@ install_version() {
     local site=(--system-site-packages)
     # Without packages (tests, --root) the venv must not see this machine's modules.
     [ "$PACKAGES" = 1 ] || site=()
+    say "making a venv for library-kiosk $VERSION in $VENV_PATH (a few minutes on a Pi)"
     "$PYTHON" -m venv "${site[@]}" "$VENV_DIR"
     # Built from a copy, so the checkout gets no build/ folder.
     mkdir "$TMP/src"
@@ -344,6 +354,7 @@ install_version() {
         # Wheels only: a package that would compile on the Pi is a mistake in
         # the constraints, not something to wait half an hour for.
         pip_install -c "$SRC/$CONSTRAINTS" --only-binary :all: "${wheel}[$(IFS=,; echo "${extras[*]}")]"
+        say "installed the packages of $CONSTRAINTS"
         if [ "$KIOSK" = 1 ]; then install_gpio_stack; fi
     else
         pip_install --no-deps "$wheel"

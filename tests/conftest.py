@@ -32,7 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 # Whole modules that start browsers, servers in subprocesses, pip, or thousands of taps.
 SLOW_MODULES = {"test_browser", "test_deploy_install", "test_durability", "test_window", "test_central_schema",
-                "test_install_split", "test_run_service", "test_hw_check"}
+                "test_install_split", "test_run_service", "test_hw_check", "test_pi_roots"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,14 +4,16 @@ A root is made by `debootstrap --arch=arm64 --variant=minbase` and run under
 qemu-user-static through binfmt_misc. The base root (Debian, systemd and
 python3, as on Raspberry Pi OS Lite) is built once per machine and kept
 under CACHE, keyed by a hash of everything that went into it; each test run
-copies it afresh and gives the copy a Pi's identity: /proc/device-tree/model,
+copies it afresh, into a folder of that run's own (two runs on one machine
+must not meet), and gives the copy a Pi's identity: /proc/device-tree/model,
 the board revision, /proc/cpuinfo, and /boot/firmware/config.txt and
 cmdline.txt as Raspberry Pi OS writes them.
 
 /proc is deliberately not mounted in the root: the files above stand in for
 it, as they would on the Pi. Commands run in their own mount namespace
-(`unshare --mount`), so the bind mounts of the download caches (apt's .debs,
-pip's wheels) vanish with the command, whatever happens to the test.
+(`unshare --mount`), so the bind mounts of the download caches (pip's) vanish
+with the command, whatever happens to the test. apt's .debs are copied in
+before and back after, as two runs' apt would not share one archive folder.
 
 The network trust of the machine running the tests (its CA bundle, which may
 include a proxy's authority) is handed to pip in the root as PIP_CERT; on a
@@ -178,17 +180,27 @@ def _chroot_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def debs(root: Path, back: bool = False) -> None:
+    """apt's downloads for this release: from this machine's cache into `root`, or `back` from it."""
+    cache = CACHE / "apt" / f"{ARCH}-{codename(root)}"
+    inside = root / "var/cache/apt/archives"
+    cache.mkdir(parents=True, exist_ok=True)
+    inside.mkdir(parents=True, exist_ok=True)
+    source, dest = (inside, cache) if back else (cache, inside)
+    files = [str(p) for p in source.glob("*.deb")]
+    if files:
+        subprocess.run(["cp", "-n", "--reflink=auto", *files, str(dest)], check=True)
+
+
 def _argv(root: Path, command: list[str], env: dict[str, str] | None, user: str | None, cwd: str,
           caches: bool) -> list[str]:
     mounts = []
     if caches:
-        apt = CACHE / "apt" / f"{ARCH}-{codename(root)}"
         pip = CACHE / "pip"
         wheels = CACHE / "wheels"
-        env = {"PIP_FIND_LINKS": WHEELHOUSE, **(env or {})}
-        for host, inside in ((apt, "var/cache/apt/archives"), (pip, "root/.cache/pip"),
-                             (wheels, WHEELHOUSE.lstrip("/"))):
-            (host / "partial" if "apt" in inside else host).mkdir(parents=True, exist_ok=True)
+        env = {"PIP_FIND_LINKS": WHEELHOUSE, "PIP_NO_INDEX": "1", **(env or {})}
+        for host, inside in ((pip, "root/.cache/pip"), (wheels, WHEELHOUSE.lstrip("/"))):
+            host.mkdir(parents=True, exist_ok=True)
             (root / inside).mkdir(parents=True, exist_ok=True)
             mounts.append(f"mount --bind {shlex.quote(str(host))} {shlex.quote(str(root / inside))}")
     inner = ["env", "-i", *[f"{k}={v}" for k, v in _chroot_env(env).items()], *command]
@@ -221,13 +233,14 @@ AARCH64_TAGS = ("manylinux_2_17_aarch64", "manylinux2014_aarch64", "manylinux_2_
 
 
 def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
-    """This machine's copy of PyPI's aarch64 wheels of every pinned package, for `pythons`.
+    """This machine's copy of PyPI's files of every pinned package: aarch64 wheels for `pythons`, else the source.
 
-    pip's own cache keeps nothing here (this network's proxy sends no caching
-    headers), so the wheels are fetched once by this machine's pip and given to
-    pip in the root as --find-links: it still asks PyPI which versions exist
-    and takes the same files from here. Packages without such a wheel
-    (spidev; lgpio on Python 3.13) still come from PyPI.
+    Fetched once, by this machine's pip, and given to pip in the root as its
+    only index (--no-index --find-links): pip's own cache keeps nothing here
+    (this network's proxy sends no caching headers), and the proxy drops
+    connections often enough that an emulated pip, retrying each, spent half
+    an hour on it. The files are PyPI's; install.sh's choices among them (a
+    wheel, else lgpio built from source) are made as against PyPI.
     """
     dest = CACHE / "wheels"
     dest.mkdir(parents=True, exist_ok=True)
@@ -235,6 +248,11 @@ def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
     known_missing = set(missing.read_text().split()) if missing.exists() else set()
     have = {p.name.lower() for p in dest.iterdir()}
     pins = [line.strip() for line in constraints.read_text().splitlines() if "==" in line and not line.startswith("#")]
+    # And what pip builds the project with (pyproject's build-system), once.
+    if not any(n.startswith("setuptools-") for n in have):
+        subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
+                        "--no-deps", "--only-binary", ":all:", "--cert", host_ca_bundle(), "--retries", "10",
+                        "-d", str(dest), "setuptools>=68"], capture_output=True, text=True, timeout=600)
     platforms = [arg for tag in AARCH64_TAGS for arg in ("--platform", tag)]
     for python in pythons:
         tag = "cp" + python.replace(".", "")
@@ -253,6 +271,18 @@ def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
                 known_missing.add(f"{tag}:{pin}")
                 missing.write_text("\n".join(sorted(known_missing)) + "\n")
             have = {p.name.lower() for p in dest.iterdir()}
+    # The source of what has no wheel (lgpio for Python 3.13, spidev), and the
+    # setuptools and wheel a build from source needs.
+    wanted = {entry.split(":", 1)[1] for entry in known_missing} | {"wheel"}
+    for pin in sorted(wanted):
+        name = pin.split("==")[0].replace("-", "_").lower()
+        if any(n.startswith(f"{name}-") and (n.endswith(".tar.gz") or pin == "wheel") for n in have):
+            continue
+        binary = ["--only-binary", ":all:"] if pin == "wheel" else ["--no-binary", ":all:"]
+        subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
+                        "--no-deps", *binary, "--cert", host_ca_bundle(), "--retries", "10", "-d", str(dest), pin],
+                       capture_output=True, text=True, timeout=600)
+        have = {p.name.lower() for p in dest.iterdir()}
     return dest
 
 
@@ -350,7 +380,7 @@ def _build_base(suite: str, key: str, path: Path) -> Path:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
         raise RootError(f"debootstrap {suite} failed (exit {result.returncode}):\n{tail}")
     harness_settings(building)
-    run_in(building, ["apt-get", "update", "-q"], caches=True, check=True, timeout=1800)
+    run_in(building, ["apt-get", "update", "-q"], check=True, timeout=1800)
     (building / ".library-kiosk-base").write_text(f"{suite} {key}\n")
     for old in CACHE.glob(f"{suite}-{ARCH}-*"):
         shutil.rmtree(old, ignore_errors=True)
@@ -374,19 +404,30 @@ def pi_identity(root: Path, board: Board) -> None:
     (firmware / "cmdline.txt").write_text(CMDLINE)
 
 
+def run_dir() -> Path:
+    """This run's folder under WORK; the folders of runs that ended without tidying up are removed."""
+    for old in WORK.glob("run-*"):
+        pid = old.name.removeprefix("run-")
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(old, ignore_errors=True)
+    path = WORK / f"run-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def fresh_root(suite: str) -> Path:
     """A new copy of the base root for `suite`, looking like a Raspberry Pi."""
     base = base_root(suite)
     enable_binfmt()
-    path = WORK / suite
+    path = run_dir() / suite
     if path.exists():
         shutil.rmtree(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-a", "--reflink=auto", str(base), str(path)], check=True)
     (path / ".library-kiosk-base").unlink()
     shutil.copy2(host_ca_bundle(), path / HOST_CA.lstrip("/"))
     harness_settings(path)
     pi_identity(path, BOARDS[suite])
+    debs(path)
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -27,12 +28,13 @@ def free_port() -> int:
 class CentralServer:
     """`kiosk-central serve` in-process: start(), .url, stop()."""
 
-    def __init__(self, db_path, port: int | None = None, clock=None, **ssl):
+    def __init__(self, db_path, port: int | None = None, settings=None, clock=None, **ssl):
         self.db_path = str(db_path)
         self.port = port or free_port()
-        self.app = create_app(self.db_path, **({"clock": clock} if clock else {}))
+        self.app = create_app(self.db_path, settings, **({"clock": clock} if clock else {}))
+        # As `kiosk-central serve` runs it: the app itself decides which proxy's headers to believe.
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", **ssl))
+                                                    log_level="warning", proxy_headers=False, **ssl))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         scheme = "https" if ssl else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
@@ -67,13 +69,20 @@ def seed_demo(db) -> dict[str, str]:
     return tokens
 
 
+@functools.cache
+def password_hash() -> str:
+    """Wu's password hashed once: each hash at the store's cost takes most of a second."""
+    from sync.server.auth import hash_password
+
+    return hash_password(PASSWORD)
+
+
 def seed_pages(path):
     """A central store for the librarian's pages: librarian `wu`, the demo data, an unknown tag, a late loan."""
     from sync.server import db as store
-    from sync.server.auth import hash_password
 
     db = store.init_db(path)
-    store.set_librarian(db, "wu", hash_password(PASSWORD))
+    store.set_librarian(db, "wu", password_hash())
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(encoding="utf-8"), "items.csv")
     store.add_kiosk(db, "door")

@@ -2,13 +2,14 @@
 
 The store keeps the query planner's statistics itself, when it starts and
 after a large import: nobody runs ANALYZE by hand on a school's store.
-How much a page reads is counted in SQLite's virtual machine steps, which
-do not depend on the machine or its load.
+How much a page reads is counted in SQLite's virtual machine steps
+(tests/steps.py), which do not depend on the machine or its load.
 """
 
 from sync.server import db as store
 from sync.server.app import create_app
-from sync.server.db.catalog import LARGE_IMPORT
+from sync.server.db.staging import LARGE_IMPORT
+from tests.steps import vm_steps
 
 
 def analysed(db, table: str) -> set[str]:
@@ -48,18 +49,7 @@ def test_a_large_import_refreshes_the_statistics_and_a_small_one_leaves_them(tmp
 
 def steps(db, filters: dict) -> int:
     """Hundreds of SQLite virtual machine steps one log page takes."""
-    count = [0]
-
-    def tick():
-        count[0] += 1
-        return 0
-
-    db.conn.set_progress_handler(tick, 100)
-    try:
-        store.browse_log(db, filters)
-    finally:
-        db.conn.set_progress_handler(None, 100)
-    return count[0]
+    return vm_steps(db, lambda: store.browse_log(db, filters))
 
 
 def test_a_page_filtered_by_a_class_and_a_kind_reads_about_as_much_as_the_newest_page(tmp_path):
@@ -74,3 +64,24 @@ def test_a_page_filtered_by_a_class_and_a_kind_reads_about_as_much_as_the_newest
     newest = steps(db, {})
     assert steps(db, {"class": "3B", "kind": "checkout"}) <= 2 * newest
     assert steps(db, {"class": "3B", "kind": "renew"}) <= 2 * newest
+
+
+def test_a_class_typed_in_any_case_is_found_without_reading_the_log(tmp_path):
+    short, long = store.init_db(tmp_path / "short.db"), store.init_db(tmp_path / "long.db")
+    for db, records in ((short, 200), (long, 20000)):
+        db.execute("INSERT INTO patrons (id, name, type, class_name, status, rev) VALUES ('S1', 'Mia', 'student',"
+                   " '3B', 'active', 0)")
+        with db.atomic():
+            db.conn.executemany("INSERT INTO log (kiosk_id, seq, kind, at, corrected_at, class_name)"
+                                " VALUES ('door', ?, 'checkout', 'x', ?, ?)",
+                                [(n, f"2025-{n:06d}", "Old 6F" if n == 7 else "3B") for n in range(records)])
+    for db in (short, long):
+        assert store.classes_matching(db, "3b") == ["3B"]
+        assert store.classes_matching(db, " old 6f ") == ["Old 6F"]  # last year's class, only in the log
+        assert store.classes_matching(db, "3C") == []
+
+    def finding(db, text) -> int:
+        return vm_steps(db, lambda: store.classes_matching(db, text))
+
+    assert finding(long, "old 6f") <= 2 * finding(short, "old 6f") + 10
+    assert finding(long, "3b") <= 2 * finding(short, "3b") + 10  # not every one of the class's records

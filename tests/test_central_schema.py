@@ -1,7 +1,10 @@
 """Schemathesis against the central store's OpenAPI description, on loopback: no server error.
 
 Requests come both without a token and with a real kiosk's token, so that
-the generated bodies reach the validation and the storage behind it.
+the generated bodies reach the validation and the storage behind it. Every
+route is walked with values the schema allows and with hostile ones it
+refuses (negative mode, NUL characters), derandomized so that a run is
+repeatable.
 """
 
 import tempfile
@@ -11,6 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 
 from sync.server import db as store
 from sync.server.app import create_app
@@ -19,6 +23,7 @@ from tests.servers import CentralServer
 _SPEC_DIR = tempfile.mkdtemp(prefix="central-spec-")
 store.init_db(Path(_SPEC_DIR) / "spec.db").conn.close()
 schema = schemathesis.openapi.from_dict(create_app(str(Path(_SPEC_DIR) / "spec.db")).openapi())
+schema.config.generation.update(modes=list(GenerationMode), allow_x00=True, deterministic=True)
 
 
 @pytest.fixture(scope="module")

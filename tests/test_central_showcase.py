@@ -110,8 +110,8 @@ def test_the_rules_page_sets_goals_terms_and_names_within_sane_ranges(central): 
             "showcase_names": "on"}
     for ptype in ("student", "teacher", "volunteer", "librarian"):
         data.update({f"{ptype}.loan_days": "14", f"{ptype}.max_loans": "3", f"{ptype}.renewals": "2"})
-    for key, value, said in (("term_goal", "0", "term_goal: must be at least 1, not 0"),
-                             ("student.loan_days", "1000", "loan_days: must be at most 365, not 1000"),
+    for key, value, said in (("term_goal", "0", "term_goal: must be from 1 to 200, not 0"),
+                             ("student.loan_days", "1000", "loan_days: must be from 1 to 365, not 1000"),
                              ("term_starts", "1926-09-01", "'1926-09-01' is not between 2000 and 2100")):
         refused = client.post("/rules", data=dict(data, **{key: value}))
         assert refused.status_code == 422 and said in html.unescape(refused.text), key

@@ -4,18 +4,13 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from kiosk import store
-from kiosk.cli import main
 from kiosk.domain.events import Record
 from sync.server import db as central_db
+from tests.steps import vm_steps
+from tests.test_simulate import run
 
 DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def kiosk_db(tmp_path):
@@ -73,18 +68,7 @@ def test_at_takes_only_untrusted_after_the_time(tmp_path):
 
 def floor_cost(db) -> int:
     """SQLite VM steps spent finding the floor: what grows if the lookup walks the log."""
-    steps = [0]
-
-    def count():
-        steps[0] += 1
-        return 0
-
-    db.conn.set_progress_handler(count, 1)
-    try:
-        store.last_trusted_at(db)
-    finally:
-        db.conn.set_progress_handler(None, 1)
-    return steps[0]
+    return vm_steps(db, lambda: store.last_trusted_at(db), every=1)
 
 
 def test_the_floor_costs_the_same_however_many_untrusted_records_follow_it(tmp_path):
@@ -94,8 +78,8 @@ def test_the_floor_costs_the_same_however_many_untrusted_records_follow_it(tmp_p
     for count in (50, 5000):
         db = store.init_db(tmp_path / f"k{count}.db", "door")
         store.append_records(db, "door", [Record("inventory")], trusted)
-        for _ in range(count):
-            store.append_records(db, "door", [Record("inventory")], untrusted)
+        store.append_records(db, "door", [Record("inventory")] * count, untrusted)
+        store.append_records(db, "door", [Record("inventory")], untrusted)
         assert store.last_trusted_at(db) == trusted["at"]
         costs.append(floor_cost(db))
     assert costs[0] == costs[1], costs  # a backward walk would cost a hundred times more for the longer log

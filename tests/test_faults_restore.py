@@ -18,6 +18,8 @@ from kiosk.config import load_config
 from sync.server import db as central_db
 from tests.servers import CentralServer
 
+pytestmark = pytest.mark.slow  # real servers and a command-line process per sync
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "kiosk" / "demo" / "files"
 KIOSK = [sys.executable, "-m", "kiosk.cli"]

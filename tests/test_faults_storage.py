@@ -284,3 +284,22 @@ def test_the_out_of_order_screen_says_both_things_in_both_languages_at_every_siz
             assert book_not_borrowed in drawn and translator(language)(
                 "This kiosk is out of order. Please see the librarian.") in drawn
             assert screen.problems() == [], (language, width)
+
+
+def test_the_sync_process_tells_the_kiosk_health_page_when_the_kiosks_disk_is_full(tiny_disk, demo_central):
+    from kiosk.config import parse_config
+    from sync.client import SyncClient, make_session
+    from sync.server import db as central_db
+
+    path = tiny_disk / "kiosk.db"
+    prepare_demo_db(path, "door")
+    db = store.open_db(path, writable=True)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    config = parse_config({"kiosk": {"id": "door"},
+                           "central": {"url": demo_central.url, "token": demo_central.tokens["door"]}}, "door.toml")
+    client = SyncClient(db, config, session=make_session(retries=0))
+    fill(tiny_disk)
+    assert client.run_once() is False  # its own checkpoints cannot be written
+    health = {k["id"]: k for k in central_db.kiosks(demo_central.db)}["door"]
+    assert health["last_error"] == "the kiosk's database: the disk is full"
+    assert health["status"]["storage_ok"] is False

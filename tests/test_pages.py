@@ -1,5 +1,6 @@
 """The librarian's pages over HTTP on loopback: logins, CSRF, imports, exports, tags and flags."""
 
+import functools
 import html
 import re
 from datetime import datetime, timezone
@@ -9,7 +10,8 @@ import pytest
 
 from sync.server import db as store
 from sync.server.auth import check_password, hash_password
-from tests.servers import PASSWORD
+from tests.servers import PASSWORD, password_hash  # noqa: F401  (the other page tests take them from here)
+from tests.servers import seed_pages as seed  # noqa: F401
 
 @pytest.fixture
 def central(pages_central):
@@ -35,7 +37,7 @@ def csrf_of(html):
 
 def test_passwords_are_salted_slow_hashes():
     one, two = hash_password("secret-1"), hash_password("secret-1")
-    assert one != two and one.startswith("scrypt$16384$")
+    assert one != two and one.startswith("scrypt$131072$8$1$")  # OWASP's minimum: N=2**17, r=8, p=1
     assert check_password("secret-1", one) and not check_password("secret-2", one)
     assert not check_password("secret-1", None)
 

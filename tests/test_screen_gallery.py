@@ -148,6 +148,36 @@ def test_find_a_book_shows_the_keyboard_and_answers(gallery):
     assert "The Hobbit: On loan, back by Mon 7 Dec" in results
 
 
+def test_the_keys_are_big_enough_for_a_childs_finger_and_a_touch_lands_on_one(gallery):
+    for size in SIZES:
+        for scene in ("find_empty", "find_results"):
+            screen = pick(gallery, scene, "en", size)["screen"]
+            keys = {n[4:]: r for n, r in screen.targets.items() if n.startswith("key:")}
+            assert set(keys) == set("ABCDEFGHIJKLMNOPQRSTUVWXYZ") | {"backspace", "space"}
+            least = KEY_MM * screen.layout.px_per_mm  # 7 mm: 40 px at 320x240 (2.8"), once 28 px (5 mm)
+            assert min(min(r.size) for r in keys.values()) >= least, size
+            targets = list(screen.targets.values())
+            assert not any(a.colliderect(b) for i, a in enumerate(targets) for b in targets[i + 1:]), size
+            letters = [b for b in screen.boxes if len(b.text) == 1 and b.text.isupper()]
+            assert len(letters) == 26 and min(b.size for b in letters) >= MIN_TEXT_MM * screen.layout.px_per_mm
+    answers = texts(pick(gallery, "find_results", "en", (320, 240)))
+    assert "Holes: On the shelf: Library, F SAC" in answers  # and a line of answers above the keys
+
+
+def test_the_staff_screen_shows_the_whole_status_at_every_size(gallery):
+    wanted = ["Reader: working", "Waiting to sync: 2", "Last sync: never", "Clock: synced", "IP: 192.168.10.23",
+              "Unknown tags: 04DEADBEEF0001 (Mon 23 Nov 09:00)"]
+    for size in SIZES:
+        first, second = (pick(gallery, scene, "en", size) for scene in ("staff", "staff_more"))
+        shown = texts(first) + texts(second)
+        assert all(fact in shown for fact in wanted), (size, shown)
+        assert any(t.startswith("Version ") for t in shown)
+        if size != (320, 240):  # on one page: nothing takes turns
+            assert not first["screen"].pages and texts(first) == texts(second)
+    small = pick(gallery, "staff", "en", (320, 240))["screen"]
+    assert len(small.pages) == 2 and "pages" in {i.kind for i in small.icons}
+
+
 def test_late_books_are_red_and_say_late(gallery):
     for language in ("en", "zh_CN"):
         for size in SIZES:

@@ -51,10 +51,15 @@ def test_a_stocktake_closed_and_a_rotation_planned_in_the_browser(chromium, cent
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.get_by_role("heading", name="Missing (1)")).to_have_css("color", "rgb(160, 16, 16)")
     page.screenshot(path=str(out / "stocktake.png"), full_page=True)
+    page.goto(central.url + f"/lang/zh_CN?back=/stocktake%3Fhome%3Dclass-3a%26since%3D{DAY}")
+    expect(page.get_by_role("heading", name="盘点：Class 3A")).to_be_visible()
+    expect(page.get_by_role("heading", name="缺失 (1)")).to_be_visible()
+    page.screenshot(path=str(out / "stocktake-zh_CN.png"), full_page=True)
+    page.goto(central.url + f"/lang/en?back=/stocktake%3Fhome%3Dclass-3a%26since%3D{DAY}")
 
     page.get_by_role("button", name="Close the stocktake").click()
-    expect(page.get_by_role("alert")).to_contain_text("tick the box")
-    page.get_by_label("We looked for them: mark the 1 missing book lost").check()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box")
+    page.get_by_label("We looked for it: mark the 1 missing book lost").check()
     page.get_by_role("button", name="Close the stocktake").click()
     expect(page.get_by_role("status")).to_contain_text("1 missing book marked lost")
     assert central.db.execute("SELECT status FROM items WHERE id = 'B0020'").fetchone()[0] == "lost"

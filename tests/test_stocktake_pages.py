@@ -62,7 +62,7 @@ def test_a_bad_day_or_home_is_said_once_and_changes_nothing(central):
     page = client.get("/stocktake", params={"home": "class-3a", "since": "23.11.2026"})
     assert "&#39;23.11.2026&#39; is not a date like 2026-11-23" in page.text
     page = client.get("/stocktake", params={"home": "class-9z", "since": DAY})
-    assert "no home &#39;class-9z&#39;" in page.text
+    assert "No home class-9z: choose one of the list." in page.text
     assert client.get("/stocktake.csv", params={"home": "class-9z", "since": DAY}).status_code == 404
 
 
@@ -71,19 +71,28 @@ def test_closing_needs_the_box_ticked_and_the_same_count(central):
     token = csrf_of(client.get("/stocktake").text)
     form = {"home": "class-3a", "since": DAY, "confirmed": "2", "csrf": token}
     unticked = client.post("/stocktake/close", data=form, follow_redirects=True)
-    assert "tick the box" in unticked.text
+    assert "Tick the box" in unticked.text
     stale = client.post("/stocktake/close", data=dict(form, confirmed="3", sure="yes"), follow_redirects=True)
     assert "missing books now 2, not the 3 you confirmed" in html.unescape(stale.text)
     forged = client.post("/stocktake/close", data=dict(form, sure="yes", csrf="forged"))
     assert forged.status_code == 403
     assert central.db.execute("SELECT COUNT(*) FROM items WHERE status = 'lost'").fetchone()[0] == 1  # B0012 only
     done = client.post("/stocktake/close", data=dict(form, sure="yes"), follow_redirects=True)
-    assert "stocktake 1 closed: 2 missing books marked lost" in done.text
+    assert "Stocktake 1 closed: 2 missing books marked lost" in done.text
     lost = [r[0] for r in central.db.execute("SELECT id FROM items WHERE status = 'lost' ORDER BY id")]
     assert lost == ["B0009", "B0012", "B0020"]
     assert "Frog and Toad" in done.text.split("not found since")[1]  # listed among the books still missing
-    register = client.get("/items").text
-    assert "stocktake 1 of class-3a: not found since 2026-11-23" in register
+    book = client.get("/book/B0009").text  # the book's page says so, and why
+    assert "Missing: not found in stocktake 1 of class-3a" in book
+    assert "stocktake 1 of class-3a: not found since 2026-11-23" in book
+    assert "Missing: not found" not in client.get("/book/B0008").text
+
+
+def test_the_stocktake_page_in_chinese(central):
+    client, _ = login(central)
+    page = client.get("/stocktake", params={"home": "class-3a", "since": DAY},
+                      headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert "盘点：Class 3A" in page.text and "缺失 (2)" in page.text and "放错位置 (1)" in page.text
 
 
 def test_naming_a_home_reaches_the_kiosks_and_a_bad_name_is_refused(central):

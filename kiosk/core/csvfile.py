@@ -2,7 +2,8 @@
 
 `read_csv_named` reads a file to text and names its encoding (UTF-8, GBK or
 GB18030: `kiosk.domain.encodings`); `csv_text` writes rows, the one CSV
-writer of the project, and `csv_for_excel` the same with a BOM for Excel.
+writer of the project, so every export and report is safe to open in a
+spreadsheet, and `csv_for_excel` the same with a BOM for Excel.
 """
 
 from __future__ import annotations
@@ -12,20 +13,36 @@ import io
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from kiosk.domain.catalog import FORMULA_STARTS
 from kiosk.domain.encodings import decode_named
 from kiosk.domain.errors import KioskError
 
 
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet would run as a formula, with a leading `'` (OWASP's advice on CSV injection).
+
+    Numbers stay numbers: `-5` runs nothing and a spreadsheet adds it up.
+    The import takes the `'` off again (`kiosk.domain.catalog`), so an
+    exported file imports back unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_text(rows: Iterable[Mapping], columns: list[str] | None = None) -> str:
-    """Rows as CSV text with a header line (the first row's keys unless `columns` names them)."""
+    """Rows as CSV text with a header line (the first row's keys unless `columns` names them).
+
+    Lines end in CRLF (RFC 4180), so a carriage return inside a cell is quoted too.
+    """
     rows = list(rows)
     if columns is None:
         columns = list(rows[0]) if rows else []
     out = io.StringIO()
     if columns:
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from kiosk import store
@@ -21,6 +22,7 @@ from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import Config
 from kiosk.demo import DATA
+from kiosk.demo.history import HISTORY_KIOSK, push_history, term_history
 from kiosk.i18n import translator
 
 # The librarian's pages of the demo's central store (its database is made anew each time).
@@ -37,15 +39,24 @@ def transcript(db_path: Path, out=sys.stdout) -> None:
         what = outcome["input"].split("#", 1)[-1].strip() if "#" in outcome["input"] else outcome["input"]
         mark = {"ok": "[green]", "error": "[red]  ", "fault": "[blink]"}.get(outcome["led"] or "", "       ")
         record = f"  (record {outcome['record']})" if outcome["record"] else ""
-        print(f"{mark} {outcome['screen']:8} {outcome['message']}{record}   <- {what}", file=out)
+        progress = outcome.get("progress")
+        read = f"  [{progress['term_books']} of {progress['term_goal']} books this term]" if progress else ""
+        print(f"{mark} {outcome['screen']:8} {outcome['message']}{read}{record}   <- {what}", file=out)
 
     with open(DATA / "demo.script", encoding="utf-8") as lines:
         run_script(kiosk, clock, lines, emit, source="demo.script")
     print("\nThe kiosk's status:", json.dumps(store.status(db), ensure_ascii=False), file=out)
 
 
-def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
-    """A central store on loopback holding the demo patrons and items; returns it, its URL and a kiosk token."""
+def script_start() -> datetime:
+    """The time the demo script starts at (its first `at` line)."""
+    with open(DATA / "demo.script", encoding="utf-8") as lines:
+        return next(datetime.fromisoformat(line.split()[1]) for line in lines if line.startswith("at "))
+
+
+def start_central(folder: Path, now: datetime) -> tuple[subprocess.Popen, str, str]:
+    """A central store on loopback holding the demo patrons and items, and the term's reading before `now`;
+    returns it, its URL and a kiosk token."""
     from sync.server import db as central_db
     from sync.server.auth import hash_password
 
@@ -56,6 +67,9 @@ def start_central(folder: Path) -> tuple[subprocess.Popen, str, str]:
     central_db.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     central_db.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
     token = central_db.add_kiosk(db, "demo-door", "Library door")
+    # The term so far: the demo students have read some books, so My reading shows their progress.
+    central_db.add_kiosk(db, *HISTORY_KIOSK)
+    push_history(db, HISTORY_KIOSK[0], term_history(now, central_db.get_rules(db)), now)
     central_db.save_settings(db, "demo", {"school_name": "Demo Primary School", "timezone": "Asia/Shanghai"})
     central_db.set_librarian(db, DEMO_LIBRARIAN, hash_password(DEMO_PASSWORD))
     db.conn.close()
@@ -104,7 +118,10 @@ def main() -> None:
 
     folder = Path("demo-data")
     folder.mkdir(exist_ok=True)
-    server, url, token = start_central(folder)
+    ok, why = display_available()
+    # The reading so far ends now in the window, where the kiosk's clock is the real one; in the terminal
+    # it ends where the demo script's morning starts.
+    server, url, token = start_central(folder, datetime.now(timezone.utc).astimezone() if ok else script_start())
     processes = [server]
     try:
         config_path = write_config(folder, url, token)
@@ -116,7 +133,6 @@ def main() -> None:
         print(f"Central store at {url} (its database: {folder / 'central.db'}); "
               f"the kiosk pulled {store.status(db)['patrons']} patrons and {store.status(db)['items']} items.")
         print(f"The librarian's pages: {url}/desk (log in as {DEMO_LIBRARIAN}, password {DEMO_PASSWORD}).")
-        ok, why = display_available()
         if ok:
             processes.append(subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--db", str(db_path),
                                                "--config", str(config_path)], stdout=subprocess.DEVNULL,

@@ -23,6 +23,7 @@ from kiosk.app import Kiosk, run_script
 from kiosk.clock import ScriptClock
 from kiosk.config import parse_config
 from kiosk.demo import DATA, prepare_demo_db
+from kiosk.demo.history import push_history
 from kiosk.demo.keys import DemoKeys
 from kiosk.domain import catalog
 from kiosk.domain.view import View
@@ -83,10 +84,14 @@ SCENES = [
     Scene("help", "Help", ("press help",)),
     Scene("find", "Find a book: typed pinyin initials find a Chinese title; where it is, or when it is back",
           ("press find", "type X")),
+    Scene("find_empty", "Find a book before a letter is typed: the instruction in the field, keys for a child's "
+          "finger", ("press find",)),
     Scene("find_results", "Find a book: titles and authors, on the shelf or on loan",
           ("tap 04A1B2C3", "tap 04334455667788", "press done", "wait 10", "press find", "type ho")),
     Scene("staff", "A volunteer's staff screen: inventory, receive, status with the last sync in local time, "
           "unknown tags", ("tap 04DEADBEEF0001", "wait 5", "tap 5F607182")),
+    Scene("staff_more", "The staff screen's second page, where a small panel cannot show the whole status at once",
+          ("tap 04DEADBEEF0001", "wait 5", "tap 5F607182"), slide=1),
     Scene("librarian", "A librarian's staff screen: exit for maintenance", ("tap 60718293",)),
     Scene("inventory", "A stocktake: the running count, and where a book of another shelf belongs",
           ("tap 5F607182", "press inventory", "tap 04334455667788", "tap 04445566778899", "tap 0499AABBCCDDEE")),
@@ -119,16 +124,8 @@ def central_page(folder: Path) -> dict:
     central.import_csv(db, "patrons", (DATA / "patrons.csv").read_text(encoding="utf-8"), "patrons.csv")
     central.import_csv(db, "items", (DATA / "items.csv").read_text(encoding="utf-8"), "items.csv")
     central.add_kiosk(db, "history")
-    stamp = {"trusted": True, "boot_id": "gallery", "monotonic": 1.0}
-    records = []
-    for n, (patron, item, day) in enumerate(HISTORY):
-        at = f"2026-11-{day:02d}T01:00:00+00:00"
-        records.append({"seq": 2 * n + 1, "kind": "checkout", "at": at, "patron_id": patron, "item_id": item,
-                        "details": {"due": "2026-11-30"}, **stamp})
-        records.append({"seq": 2 * n + 2, "kind": "return", "at": at.replace("T01", "T05"), "patron_id": patron,
-                        "item_id": item, "details": {}, **stamp})
-    central.push(db, "history", {"sent_at": CENTRAL_NOW.isoformat(), "boot_id": "gallery", "monotonic": 2.0,
-                                 "records": records})
+    push_history(db, "history", [(patron, item, datetime(2026, 11, day, 1, tzinfo=timezone.utc))
+                                 for patron, item, day in HISTORY], CENTRAL_NOW)
     central.refresh_showcase(db, CENTRAL_NOW, force=True)
     page = central.changes(db, 0, 100000)
     db.conn.close()
@@ -154,7 +151,7 @@ def scene_views(folder: Path, language: str, page: dict | None = None) -> Iterat
         db = store.open_db(path)
         clock = ScriptClock(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
         screen = Recorder()
-        kiosk = Kiosk(db, config, clock, screen=screen, translate=translator)
+        kiosk = Kiosk(db, config, clock, screen=screen, translate=translator, address=lambda: "192.168.10.23")
         lines = scene.lines if scene.lines and scene.lines[0].startswith("at ") else (MORNING,) + scene.lines
         run_script(kiosk, clock, lines, lambda outcome: None, source=scene.name)
         kiosk.refresh_status(clock.now())
@@ -180,10 +177,11 @@ def render_all(out: Path, sizes=None, languages=LANGUAGES, legend=()) -> list[di
                     surface = pygame.Surface((width, height))
                     screen = Screen(surface, translator, font_path=font, legend=legend)
                     screen.show(view)
-                    if view.slides:
-                        turns = (scene.slide - screen.slide_index(now)) % len(view.slides)
-                        now = now + timedelta(seconds=ROTATE_SECONDS * turns)
                     screen.draw(now)
+                    if screen.pages:  # the page the scene shows: wait for its turn
+                        turns = (scene.slide - screen.slide_index(now)) % len(screen.pages)
+                        now = now + timedelta(seconds=ROTATE_SECONDS * turns)
+                        screen.draw(now)
                     path = out / f"{scene.name}-{language}-{width}x{height}.png"
                     pygame.image.save(surface, str(path))
                     written.append({"scene": scene.name, "caption": scene.caption, "language": language,

@@ -15,32 +15,91 @@ from datetime import date
 from kiosk.domain.errors import BadUid, ImportRejected
 from kiosk.domain.model import ITEM_STATUSES, PATRON_STATUSES, PATRON_TYPES, Item, Patron, normalize_uid
 from kiosk.domain.money import parse_money
+from kiosk.domain.text import FORMULA_STARTS, bad_character, without_formula_mark
+
+__all__ = ["PATRON_COLUMNS", "ITEM_COLUMNS", "ITEM_OPTIONAL", "FIELD_LIMITS", "FORMULA_STARTS", "parse_patrons",
+           "parse_items"]
 
 PATRON_COLUMNS = ("id", "name", "type", "class", "card_uid", "status", "expires")
 ITEM_COLUMNS = ("id", "title", "author", "call_number", "tag_uid", "barcode", "home", "status")
 ITEM_OPTIONAL = ("price",)  # a file without them imports as before
+# Characters a field may have at most: a title of 1,000 is a long one.
+FIELD_LIMITS = {"id": 64, "name": 200, "type": 32, "class": 64, "card_uid": 64, "status": 32, "expires": 32,
+                "title": 1000, "author": 1000, "call_number": 64, "tag_uid": 64, "barcode": 64, "home": 64,
+                "price": 32}
 
 
 def _rows(text: str, source: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()):
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
+    """(line, values, problems) for each row that is not blank, `values` None when `problems` say why.
+
+    A row is read strictly: a quote left open, a field longer than its
+    column's limit, a wrong number of fields or a control character makes
+    it a bad row, never a row that swallows the next ones. `optional`
+    columns are read when the header has them.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise ImportRejected(source, [f"line 1: {_csv_problem(exc)}"]) from None
+    if not any(header):
         raise ImportRejected(source, ["the file is empty: expected a header line " + ",".join(columns)])
     missing = [c for c in columns if c not in header]
     if missing:
         raise ImportRejected(source, [f"line 1: the header lacks column(s) {', '.join(missing)}; "
                                       f"expected {','.join(columns)}"])
-    reader.fieldnames = header
-    line = reader.line_num
-    for row in reader:
-        start, line = line + 1, reader.line_num
-        if None in row:
-            yield start, None
+    where = {c: header.index(c) for c in columns + tuple(o for o in optional if o in header)}
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = _csv_problem(exc)
+        else:
+            problem = None
+        if reader.line_num > line and (problem is None or "never closed" not in problem):
+            # A row read over several lines: a field's opening quote has no
+            # closing one, whatever the reader stumbled on later.
+            problem = f"a quoted field runs on to line {reader.line_num}: a closing quote (\") is missing"
+        if problem:
+            yield line, None, [f"line {line}: {problem}"]
             continue
-        values = {k: (v or "").strip() for k, v in row.items() if k in columns or k in optional}
-        if not any(values.values()):
+        if not any(f.strip() for f in fields):
             continue
-        yield start, values
+        if len(fields) != len(header):
+            yield line, None, [f"line {line}: {len(fields)} fields, but the header has {len(header)} columns"]
+            continue
+        values = {c: without_formula_mark(fields[i]).strip() for c, i in where.items()}
+        problems = _field_problems(values, f"line {line}")
+        yield line, (None if problems else values), problems
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """What a reader's error means to whoever saved the file."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "a quote (\") opened on this line is never closed: the file ends inside it"
+    if "expected after" in text:
+        return "a quote (\") inside a field: quote the whole field and write the quote twice (\"\")"
+    if "field limit" in text:
+        return f"a field longer than {csv.field_size_limit():,} characters"
+    if "new-line character" in text:
+        return "a line break inside a field"
+    return text
+
+
+def _field_problems(values: dict[str, str], where: str) -> list[str]:
+    problems = []
+    for column, value in values.items():
+        if len(value) > FIELD_LIMITS[column]:
+            problems.append(f"{where}: {column} is {len(value):,} characters long; at most "
+                            f"{FIELD_LIMITS[column]:,}")
+        bad = bad_character(value)
+        if bad:
+            problems.append(f"{where}: {column} holds a control character ({bad})")
+    return problems
 
 
 def _uid(value: str, column: str, problems: list[str], where: str) -> str | None:
@@ -81,10 +140,10 @@ def _parse(text: str, source: str, columns, required: str, uid_column: str, buil
     parsed: list = []
     lines: dict[str, int] = {}
     uids: list[tuple[int, str, str | None]] = []
-    for line, row in _rows(text, source, columns, optional):
+    for line, row, bad in _rows(text, source, columns, optional):
         where = f"line {line}"
         if row is None:
-            problems.append(f"{where}: more fields than the header has columns")
+            problems.extend(bad)
             continue
         before = len(problems)
         if not row["id"]:

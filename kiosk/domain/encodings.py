@@ -25,8 +25,9 @@ def decode_named(data: bytes, source: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
             continue
-        if "\x00" in text:
-            break  # NUL bytes: not a text file in any of these
+        if "\x00" in text.partition("\n")[0] or text.count("\x00") * 100 > len(text):
+            break  # NULs in the header or all through: a binary or UTF-16 file, not text in any of these
+        # (a stray NUL in a field is named by its line when the rows are read)
         return text, name
     where = f" (byte {first_error.start})" if first_error else ""
     raise ImportRejected(source, [f"not UTF-8, GBK or GB18030 text{where}; save the file as CSV UTF-8"])

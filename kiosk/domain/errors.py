@@ -14,13 +14,20 @@ class ConfigError(KioskError, ValueError):
 
 
 class ImportRejected(KioskError, ValueError):
-    """A CSV import refused as a whole; `problems` lists every bad row."""
+    """A CSV import refused as a whole; `problems` lists the first bad rows, `more` counts the rest.
+
+    A file of a million bad rows makes a message of 100 lines, not of a million.
+    """
+
+    LISTED = 100
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
-        self.problems = list(problems)
+        self.problems = list(problems[:self.LISTED])
+        self.more = max(0, len(problems) - self.LISTED)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{source}: nothing imported, {len(self.problems)} problem(s):\n{lines}")
+        rest = f"\n  and {self.more:,} more" if self.more else ""
+        super().__init__(f"{source}: nothing imported, {len(problems):,} problem(s):\n{lines}{rest}")
 
 
 class ScriptError(KioskError, ValueError):

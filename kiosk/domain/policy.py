@@ -14,7 +14,9 @@ from kiosk.domain.errors import ConfigError
 from kiosk.domain.model import PATRON_TYPES, LoanRule, Policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Each number's sane range: a typo (1500 loan days, 0 books as the goal) is refused with its name.
+# The sane range of every number: a loan of 10**20 days is a typing slip, a
+# kiosk must never be handed a due date it cannot compute, and 0 books as the
+# goal is a typo; each is refused with its name.
 RANGES = {
     "loan_days": (1, 365), "max_loans": (0, 100), "renewals": (0, 20), "block_overdue_days": (0, 365),
     "term_goal": (1, 200), "class_month_goal": (1, 50),
@@ -37,7 +39,8 @@ class TableReader:
         where = f"[{self.section}] {key}".rstrip()
         raise ConfigError(f"{self.path}: {where}: {why}")
 
-    def take(self, key, kind, default, choices=None, minimum=None, maximum=None):
+    def take(self, key, kind, default, choices=None, minimum=None, between=None):
+        """The value of `key` (else `default`), of type `kind`, within `choices`, at least `minimum`, `between` two."""
         if key not in self.table:
             return default
         value = self.table.pop(key)
@@ -49,14 +52,14 @@ class TableReader:
             self.fail(key, f"must be one of {', '.join(map(str, choices))}, not {value!r}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, not {value!r}")
-        if maximum is not None and value > maximum:
-            self.fail(key, f"must be at most {maximum}, not {value!r}")
+        if between is not None and not between[0] <= value <= between[1]:
+            self.fail(key, f"must be from {between[0]} to {between[1]}, not {value!r}")
         return value
 
     def number(self, key: str, default: int) -> int:
         """A whole number within its range in `RANGES`."""
         low, high = RANGES[key]
-        return self.take(key, int, default, minimum=low, maximum=high)
+        return self.take(key, int, default, between=(low, high))
 
     def dates(self, key: str, most: int, example: str) -> list[date]:
         """A list of ISO dates between `FIRST_YEAR` and `LAST_YEAR`, at most `most` of them."""

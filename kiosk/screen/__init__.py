@@ -1,8 +1,9 @@
 """The kiosk's screen, drawn with pygame-ce from the view model alone.
 
 `Screen.show(view)` remembers what to show; `Screen.draw(now)` draws it when
-it changed, the clock when its minute changed, and the idle screen's slide
-when its turn came (`ROTATE_SECONDS`), and returns the rectangles drawn: an
+it changed, the clock when its minute changed, and the page that takes turns
+(the idle screen's slides, the staff screen's status on a small panel) when
+its turn came (`ROTATE_SECONDS`), and returns the rectangles drawn: an
 empty list when nothing was. No circulation logic lives here: every word and
 number comes from `kiosk.domain.view.View`; every picture is drawn by the
 program (`kiosk.screen.pictures`).
@@ -52,7 +53,7 @@ TONES = {  # colour, icon, word
     "neutral": ((60, 60, 60), "info", N_("Note")),
 }
 LANGUAGE_LABEL = {"en": "中文", "zh_CN": "English"}  # the button names the other language, in that language
-ROTATE_SECONDS = 8  # the idle screen's slides take turns this often
+ROTATE_SECONDS = 8  # the pages of a screen (the idle screen's slides) take turns this often
 
 Content = Union[str, Message, None]
 
@@ -111,8 +112,10 @@ class Screen:
         self.dirty = True
         self.clock_shown: Optional[str] = None
         self.clock_rect = pygame.Rect(0, 0, 0, 0)
+        # Where pages take turns, and each page's drawing (a function of the screen and that rectangle).
         self.slide_rect: Optional[pygame.Rect] = None
         self.slide_shown: Optional[int] = None
+        self.pages: list[Callable[["Screen", pygame.Rect], None]] = []
         self.boxes: list[Box] = []
         self.icons: list[Icon] = []
         self.targets: dict[str, pygame.Rect] = {}
@@ -140,21 +143,19 @@ class Screen:
             return [self.surface.get_rect()]
         rects = []
         if self.slide_rect is not None and self.slide_index(now) != self.slide_shown:
-            from kiosk.screen.scenes import draw_slide
-
             self.boxes = [b for b in self.boxes if not self.slide_rect.contains(b.box)]
             self.icons = [i for i in self.icons if not self.slide_rect.contains(i.rect)]
             self.surface.fill(PAPER, self.slide_rect)
             self.slide_shown = self.slide_index(now)
-            draw_slide(self, self.slide_rect, self.view.slides[self.slide_shown])
+            self.pages[self.slide_shown](self, self.slide_rect)
             rects.append(pygame.Rect(self.slide_rect))
-        if now.strftime("%H:%M") != self.clock_shown:
+        if self.clock_rect.width and now.strftime("%H:%M") != self.clock_shown:
             rects.append(self._draw_clock(now))
         return rects
 
     def slide_index(self, now: datetime) -> int:
-        """Which of the idle screen's slides has its turn at `now`."""
-        return int(now.timestamp() // ROTATE_SECONDS) % max(1, len(self.view.slides))
+        """Which of the pages has its turn at `now`."""
+        return int(now.timestamp() // ROTATE_SECONDS) % max(1, len(self.pages))
 
     def hit(self, pos: tuple[int, int]) -> Optional[str]:
         """The name of the touch target under `pos` ('done', 'help', 'lang', 'key:A', ...), else None."""
@@ -285,12 +286,16 @@ class Screen:
 
         v, L = self.view, self.layout
         self.boxes, self.icons, self.targets = [], [], {}
-        self.slide_rect, self.slide_shown = None, None
+        self.slide_rect, self.slide_shown, self.pages = None, None, []
         self.surface.fill(PAPER)
-        self._draw_bar(now)
+        # Find a book has neither the bar nor the legend: its keys need the height (scenes.key_cells).
+        framed = v.screen != "find"
+        self.clock_rect = pygame.Rect(0, 0, 0, 0)
+        if framed:
+            self._draw_bar(now)
         staff_row = L.button_row if v.screen == "staff" else 0
-        bottom = L.height - L.button_row - staff_row - self._legend_height()
-        top = self.bar_height() + L.pad
+        bottom = L.height - L.button_row - staff_row - (self._legend_height() if framed else 0)
+        top = self.bar_height() + L.pad if framed else L.pad
         body = pygame.Rect(L.pad, top, L.width - 2 * L.pad, bottom - top - L.pad)
         draw = {"idle": scenes.idle, "session": patron.session, "summary": patron.summary, "staff": patron.staff,
                 "inventory": tasks.task, "receive": tasks.task, "help": scenes.help_screen, "fault": scenes.fault,
@@ -298,8 +303,9 @@ class Screen:
         draw(self, body)
         if self.slide_rect is not None:
             self.slide_shown = self.slide_index(now)
-            scenes.draw_slide(self, self.slide_rect, v.slides[self.slide_shown])
-        self._draw_legend(bottom)
+            self.pages[self.slide_shown](self, self.slide_rect)
+        if framed:
+            self._draw_legend(bottom)
         self._draw_buttons(L.height - L.button_row - staff_row)
 
     def bar_height(self) -> int:

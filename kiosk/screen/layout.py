@@ -25,7 +25,10 @@ PANEL_INCHES = {(320, 240): 2.8, (480, 320): 3.5, (800, 480): 7.0}
 DEFAULT_PX_PER_MM = 6.0  # an unknown panel: a little denser than the 7" display, so nothing gets too small
 BUTTON_MM = 9.5
 MIN_BUTTON_MM = 9.0
-KEY_MM = 5.0  # a key of the on-screen keyboard: a phone's keys are about this size
+# A key of Find a book's keyboard: its touch target (the key and half the gap around it) at least 7 x 7 mm,
+# the least the BBC's mobile accessibility guidelines allow ("the smallest average finger", and more so for
+# young users); a phone's 5 mm keys were too small for a child's finger.
+KEY_MM = 7.0
 MIN_TEXT_MM = 2.8
 
 # Each font: its size on the 800x480 design (px) and the least it may be (mm on the panel).
@@ -83,6 +86,7 @@ class Layout:
 
     @cached_property
     def key_size(self) -> int:
+        """The least step from one key of the keyboard to the next: `KEY_MM` on the panel."""
         return math.ceil(KEY_MM * self.px_per_mm)
 
     def font_sizes(self) -> dict[str, int]:

@@ -10,8 +10,8 @@ from kiosk.domain import reading
 from kiosk.domain.reading import progress_text
 from kiosk.domain.view import N_, Message
 from kiosk.i18n import format_date, format_time
-from kiosk.screen import ACCENT, GOOD, INK, LATE, MUTED, line_height
-from kiosk.screen.scenes import banner, progress_bar
+from kiosk.screen import ACCENT, GOOD, INK, LATE, MUTED, Icon, line_height
+from kiosk.screen.scenes import banner, banner_lines, progress_bar
 
 
 def _heading(screen, box: pygame.Rect, picture: str) -> int:
@@ -121,13 +121,37 @@ def loans(screen, box: pygame.Rect) -> None:
 
 
 def staff(screen, box: pygame.Rect) -> None:
-    """The kiosk's status and the unknown tags; two columns where the screen is wide enough."""
-    v, L, f = screen.view, screen.layout, screen.fonts["small"]
-    top = screen.put(v.heading, "body", pygame.Rect(box.left, box.top, box.width, line_height(screen.fonts["body"])),
-                     may_cut=True).bottom + L.gap
+    """The kiosk's status and the unknown tags, two facts to a line where they fit half the width.
+
+    Where they do not all fit (a 320x240 panel has room for three lines
+    under the heading), they go on pages that take turns, each with dots
+    saying which it is; a message (a task's outcome) comes first.
+    """
+    v, L = screen.view, screen.layout
+    line = line_height(screen.fonts["small"])
+    top = box.top + line_height(screen.fonts["body"]) + L.gap
+    rows: list[tuple[list, int]] = []
     if v.message is not None:
-        top = banner(screen, pygame.Rect(box.left, top, box.width, box.bottom - top), v.tone, v.message,
-                     max_lines=2).bottom + L.gap
+        font, lines = banner_lines(screen, pygame.Rect(box.left, top, box.width, box.bottom - top), v.message, 2)
+        rows.append(([v.message], min(box.bottom - top, 2 * L.pad + lines * line_height(screen.fonts[font]))
+                     + L.gap))
+    rows += [(texts, lines * line) for texts, lines in _status_rows(screen, box.width)]
+    pages: list[list[tuple[list, int]]] = [[]]
+    for row in rows:
+        if pages[-1] and sum(height for _, height in pages[-1]) + row[1] > box.bottom - top:
+            pages.append([])
+        pages[-1].append(row)
+    draw = [lambda screen, rect, page=page, n=n: _staff_page(screen, rect, page, n, len(pages))
+            for n, page in enumerate(pages)]
+    if len(draw) == 1:
+        draw[0](screen, box)
+    else:
+        screen.slide_rect, screen.pages = pygame.Rect(box), draw
+
+
+def _status_rows(screen, width: int) -> list[tuple[list[str], int]]:
+    """The status as rows: (the texts side by side, how many lines the row takes)."""
+    v, L, f = screen.view, screen.layout, screen.fonts["small"]
     s, zone = v.status, v.now.tzinfo
     facts = [screen.t(N_("Reader: working")) if s.reader_ok else screen.t(N_("Reader: not working")),
              screen.t(N_("Waiting to sync: {count}")).format(count=s.pending),
@@ -137,22 +161,41 @@ def staff(screen, box: pygame.Rect) -> None:
              screen.t(N_("IP: {address}")).format(address=s.ip) if s.ip else None,
              screen.t(N_("Cabinet door: open")) if s.door_open else None,
              screen.t(N_("Version {version}")).format(version=version())]
-    facts = [fact for fact in facts if fact]
     wide = [screen.t(N_("Unknown tags: {tags}")).format(
         tags=", ".join(f"{uid} ({format_time(seen, zone, v.language) or ''})" for uid, seen in v.unknown_tags))
         if v.unknown_tags else None,
         screen.t(N_("Exit closes the kiosk for maintenance; it is logged.")) if v.can_exit else None]
-    line = line_height(f)
-    columns = 2 if L.wide else 1
-    width = (box.width - (columns - 1) * L.pad) // columns
-    rows = -(-len(facts) // columns)
-    for index, fact in enumerate(facts):
-        row, column = index % rows, index // rows
-        if top + (row + 1) * line <= box.bottom:
-            screen.put(fact, f, pygame.Rect(box.left + column * (width + L.pad), top + row * line, width, line),
-                       may_cut=True)
-    top += rows * line
-    for text in wide:
-        if top + line <= box.bottom:
-            top = screen.put(text, f, pygame.Rect(box.left, top, box.width, box.bottom - top), max_lines=2,
-                             may_cut=True).bottom
+    half = (width - L.pad) // 2
+    rows: list[tuple[list[str], int]] = []
+    for fact in filter(None, facts):
+        if f.size(fact)[0] > half:
+            rows.append(([fact], 1))
+        elif rows and len(rows[-1][0]) == 1 and f.size(rows[-1][0][0])[0] <= half:
+            rows[-1] = (rows[-1][0] + [fact], 1)
+        else:
+            rows.append(([fact], 1))
+    return rows + [([text], screen.lines_needed(text, "small", width, 2)) for text in filter(None, wide)]
+
+
+def _staff_page(screen, box: pygame.Rect, rows: list[tuple[list, int]], page: int, pages: int) -> None:
+    """The heading (with a dot for each page, this one filled) and this page's rows (the message's banner too)."""
+    v, L, f = screen.view, screen.layout, screen.fonts["small"]
+    height = line_height(screen.fonts["body"])
+    dot = height // 3
+    dots = (pages * 2 * dot + L.gap) if pages > 1 else 0
+    top = screen.put(v.heading, "body", pygame.Rect(box.left, box.top, box.width - dots, height),
+                     may_cut=True).bottom + L.gap
+    for n in range(pages if pages > 1 else 0):
+        centre = (box.right - (pages - n) * 2 * dot + dot, box.top + height // 2)
+        pygame.draw.circle(screen.surface, ACCENT, centre, dot // 2 + 2, width=0 if n == page else 2)
+    if pages > 1:
+        screen.icons.append(Icon("pages", pygame.Rect(box.right - dots, box.top, dots, height)))
+    half = (box.width - L.pad) // 2
+    for texts, rows_height in rows:
+        if isinstance(texts[0], Message):
+            banner(screen, pygame.Rect(box.left, top, box.width, rows_height - L.gap), v.tone, texts[0])
+        for n, text in enumerate(t for t in texts if isinstance(t, str)):
+            width = half if len(texts) > 1 else box.width
+            screen.put(text, f, pygame.Rect(box.left + n * (half + L.pad), top, width, rows_height),
+                       max_lines=rows_height // line_height(f), may_cut=True)
+        top += rows_height

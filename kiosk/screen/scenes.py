@@ -12,7 +12,7 @@ from kiosk.domain.view import N_, Message, Slide
 from kiosk.screen import ACCENT, GOOD, INK, LATE, MUTED, PANEL, PAPER, TONES, line_height
 from kiosk.screen import pictures
 
-KEYS = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def picture_size(screen, box: pygame.Rect) -> int:
@@ -35,6 +35,7 @@ def idle(screen, box: pygame.Rect) -> None:
         # The instruction comes first: the slides only where it still fits whole beside them.
         if fitting_font(screen, v.heading, rest.width - size - L.pad, rest.height, ("small",), whole=True):
             screen.slide_rect, box = slides, rest
+            screen.pages = [lambda screen, rect, slide=slide: draw_slide(screen, rect, slide) for slide in v.slides]
     instruction(screen, box, v.heading, ("card", "book"))
 
 
@@ -155,20 +156,25 @@ def big_banner(screen, box: pygame.Rect, tone: str, content) -> None:
 def banner(screen, box: pygame.Rect, tone: str, content, max_lines: int = 2) -> pygame.Rect:
     """A band in the tone's colour: its icon, and the message beside it in white; returns the band."""
     colour, icon, _ = TONES.get(tone, TONES["neutral"])
-    pad = screen.layout.pad
-    size = line_height(screen.fonts["body"])
+    pad, size = screen.layout.pad, line_height(screen.fonts["body"])
     width = box.width - 3 * pad - size
-    height = min(box.height - 2 * pad, max_lines * size)
-    font = fitting_font(screen, content, width, height, ("body", "small"))  # a long text in smaller type, whole
+    font, lines = banner_lines(screen, box, content, max_lines)
     f = screen.fonts[font]
-    room = max(1, (box.height - 2 * pad) // line_height(f))
-    lines = max(1, screen.lines_needed(content, font, width, room))
     band = pygame.Rect(box.left, box.top, box.width, min(box.height, 2 * pad + lines * line_height(f)))
     pygame.draw.rect(screen.surface, colour, band, border_radius=pad)
     screen.icon(icon, pygame.Rect(band.left + pad, band.top + pad, size, size))
     screen.put(content, font, pygame.Rect(band.left + 2 * pad + size, band.top + pad, width, band.height - 2 * pad),
                color=PAPER, max_lines=lines)
     return band
+
+
+def banner_lines(screen, box: pygame.Rect, content, max_lines: int = 2) -> tuple[str, int]:
+    """The font a banner in `box` takes for `content` (a long text in smaller type, whole) and its lines."""
+    pad, size = screen.layout.pad, line_height(screen.fonts["body"])
+    width = box.width - 3 * pad - size
+    font = fitting_font(screen, content, width, min(box.height - 2 * pad, max_lines * size), ("body", "small"))
+    room = max(1, (box.height - 2 * pad) // line_height(screen.fonts[font]))
+    return font, max(1, screen.lines_needed(content, font, width, room))
 
 
 def result(screen, box: pygame.Rect) -> None:
@@ -202,14 +208,18 @@ def help_screen(screen, box: pygame.Rect) -> None:
 
 
 def find(screen, box: pygame.Rect) -> None:
-    """Find a book: the instruction, what was typed, the answers, and a keyboard of big keys."""
+    """Find a book: what was typed (the instruction while nothing is), the answers, and keys a finger can hit.
+
+    The screen has no bar: a small panel needs its whole height for keys
+    of `KEY_MM` (`key_cells`) and a line of answers.
+    """
     v, L = screen.view, screen.layout
-    key = max(L.key_size, min(box.width // 11, (box.height // 2) // 3))
-    keyboard = pygame.Rect(box.left, box.bottom - 3 * key - 2 * L.gap, box.width, 3 * key + 2 * L.gap)
-    _keyboard(screen, keyboard, key)
     f, small = screen.fonts["body"], screen.fonts["small"]
+    line = line_height(small)
     hint = 0 if v.query else screen.lines_needed(v.heading, "small", box.width - line_height(f) - 3 * L.gap, 2)
-    field = pygame.Rect(box.left, box.top, box.width, max(line_height(f), hint * line_height(small)) + L.gap)
+    field = pygame.Rect(box.left, box.top, box.width, max(line_height(f), hint * line) + L.gap)
+    cells = key_cells(screen, L.height - L.button_row - field.bottom - 2 * L.gap - line)
+    _draw_keys(screen, cells)
     pygame.draw.rect(screen.surface, PAPER, field)
     pygame.draw.rect(screen.surface, INK, field, width=2, border_radius=L.gap)
     screen.icon("search", pygame.Rect(field.left + L.gap, field.top + L.gap // 2, line_height(f), line_height(f)),
@@ -222,63 +232,69 @@ def find(screen, box: pygame.Rect) -> None:
         font = fitting_font(screen, v.heading, inside.width, line_height(f), ("body", "small"))
         screen.put(v.heading, font, inside, color=MUTED, max_lines=2)
     top = field.bottom + L.gap
-    line = line_height(small)
+    bottom = min(rect.top for _, rect in cells) - L.gap
     for book in v.found:
-        if top + line > keyboard.top - L.gap:
+        if top + line > bottom:
             break
         colour = INK if book.available else LATE
         said = Message(N_("{title}: {answer}"), {"title": book.title, "answer": book.answer})
         top = screen.put(said, small, pygame.Rect(box.left, top, box.width, line), color=colour).bottom
-    if v.query and not v.found and top + line <= keyboard.top:
+    if v.query and not v.found and top + line <= bottom:
         screen.put(Message(N_("No book found for {query}. Try other letters."), {"query": v.query}), small,
                    pygame.Rect(box.left, top, box.width, line), color=MUTED, may_cut=True)
 
 
-def _key_rects(screen, area: pygame.Rect, key: int) -> list[tuple[str, pygame.Rect]]:
-    """QWERTY in three rows (the letters of pinyin too); the last row ends in a wide backspace and space."""
+def key_cells(screen, room: int) -> list[tuple[str, pygame.Rect]]:
+    """Each key's touch target, at least `key_size` each way, side by side with no gap between.
+
+    The letters in alphabetical order (the order a young child knows), in
+    rows of as many as fit across the panel, just above the bottom row;
+    backspace and space in the bottom row between the language button and
+    Done, where this screen has no button. Where the rows would take more
+    than `room` (a 2.8" panel), the last letters go down there too.
+    """
     L = screen.layout
-    unit = (area.width - 9 * L.gap) / 10
-    out = []
-    for row, letters in enumerate(KEYS):
-        keys = [(char, 1.0) for char in letters] + ([("backspace", 1.5), ("space", 1.5)] if row == 2 else [])
-        width = sum(w for _, w in keys) * unit + (len(keys) - 1) * L.gap
-        x = area.left + (area.width - width) / 2
-        for name, units in keys:
-            out.append((name, pygame.Rect(round(x), area.top + row * (key + L.gap), round(units * unit), key)))
-            x += units * unit + L.gap
-    return out
+    row_top = L.height - L.button_row
+    lang, done = L.slot("lang", row_top), L.slot("done", row_top)
+    middle = pygame.Rect(lang.right, lang.top, done.left - lang.right, lang.height)
+    columns = min(10, L.width // L.key_size)
+    width = L.width / columns
+    rows, spare = -(-len(LETTERS) // columns), len(LETTERS) % columns
+    low = ["backspace", "space"]
+    if rows * L.key_size > room and spare and middle.width // (spare + 2) >= L.key_size:
+        rows, low = rows - 1, list(LETTERS[-spare:]) + low
+    height = max(L.key_size, min(int(width), room // rows))
+    letters = LETTERS[:len(LETTERS) - len(low) + 2]
+    cells = []
+    for row in range(rows):
+        names = letters[row * columns:(row + 1) * columns]
+        left = (L.width - len(names) * width) / 2
+        top = row_top - (rows - row) * height
+        cells += [(name, pygame.Rect(round(left + n * width), top, round(left + (n + 1) * width)
+                                     - round(left + n * width), height)) for n, name in enumerate(names)]
+    step = middle.width / len(low)
+    cells += [(name, pygame.Rect(round(middle.left + n * step), middle.top, round(middle.left + (n + 1) * step)
+                                 - round(middle.left + n * step), middle.height)) for n, name in enumerate(low)]
+    return cells
 
 
-def _keyboard(screen, area: pygame.Rect, key: int) -> None:
-    """The keyboard's keys as touch targets; drawn once, then blitted (it never changes)."""
-    for name, rect in _key_rects(screen, area, key):
-        screen.targets[f"key:{name}"] = rect
-    cache = ("keyboard", area.size, key)
-    if cache not in screen._pictures:
-        image = pygame.Surface(area.size, pygame.SRCALPHA)
-        real, screen.surface = screen.surface, image
-        boxes, icons = len(screen.boxes), len(screen.icons)
-        try:
-            _draw_keys(screen, pygame.Rect((0, 0), area.size), key)
-        finally:
-            screen.surface = real
-        del screen.boxes[boxes:], screen.icons[icons:]  # drawn off screen, not part of this frame's texts
-        screen._pictures[cache] = image
-    screen.surface.blit(screen._pictures[cache], area)
-
-
-def _draw_keys(screen, area: pygame.Rect, key: int) -> None:
+def _draw_keys(screen, cells: list[tuple[str, pygame.Rect]]) -> None:
+    """The keys: each drawn a little inside its touch target, so neighbours stand apart."""
     L = screen.layout
-    f = screen._font(max(L.min_text_px, min(screen.layout.font_sizes()["body"], key * 2 // 3)))
-    for name, rect in _key_rects(screen, area, key):
-        pygame.draw.rect(screen.surface, (232, 236, 242), rect, border_radius=max(3, L.gap))
-        pygame.draw.rect(screen.surface, INK, rect, width=1, border_radius=max(3, L.gap))
-        mark = rect.inflate(-rect.width // 3, -rect.height // 2)
+    faces = [(name, cell, cell.inflate(-L.gap, -L.gap)) for name, cell in cells]
+    f = screen._font(max(L.min_text_px, min(L.font_sizes()["body"], min(face.height for *_, face in faces) * 2 // 3)))
+    for name, cell, face in faces:
+        screen.targets[f"key:{name}"] = cell
+        pygame.draw.rect(screen.surface, (232, 236, 242), face, border_radius=max(3, L.gap))
+        pygame.draw.rect(screen.surface, INK, face, width=1, border_radius=max(3, L.gap))
+        mark = face.inflate(-face.width // 3, -face.height // 2)
+        mark.height = min(mark.height, line_height(f))
+        mark.centery = face.centery
         if name == "backspace":
             screen.icon("arrow", mark, INK, direction="left")
         elif name == "space":
             pygame.draw.lines(screen.surface, INK, False, [mark.topleft, mark.bottomleft, mark.bottomright,
                                                            mark.topright], 2)
         else:
-            label = pygame.Rect(rect.left, rect.top + (key - line_height(f)) // 2, rect.width, line_height(f))
+            label = pygame.Rect(face.left, face.centery - line_height(f) // 2, face.width, line_height(f))
             screen.put(name, f, label, align="center")

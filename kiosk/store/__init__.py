@@ -34,7 +34,6 @@ APPLICATION_ID = 0x4B494F53  # "KIOS" in the file's header: this is a kiosk's da
 MARKER_SUFFIX = ".id"  # beside the database: "a kiosk database was made here", with its kiosk id
 
 
-
 @migrations(name="0001_tables")
 def _tables(db: sqlite_utils.Database) -> None:
     db["patrons"].create(
@@ -176,11 +175,14 @@ def central_offset(db) -> tuple[float | None, str | None]:
 
 
 def load_policy(db, fallback: Policy) -> Policy:
-    """The rules pulled from the central store, else `fallback` (the config's)."""
+    """The rules pulled from the central store, else `fallback` (the config's): also for out-of-range ones."""
     row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
     if not row:
         return fallback
-    return parse_policy(json.loads(row[0]), "central rules")
+    try:
+        return parse_policy(json.loads(row[0]), "central rules")
+    except ValueError:
+        return fallback
 
 
 def rules_text(db) -> str | None:

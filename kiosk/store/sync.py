@@ -13,10 +13,11 @@ import json
 from contextlib import contextmanager
 from typing import Iterator
 
+from kiosk.domain.errors import ConfigError
 from kiosk.domain.policy import parse_policy
 from kiosk.store import shelf
 
-CHUNK = 200  # rows of a page of changes applied per transaction
+CHUNK = 100  # rows of a page of changes applied per transaction
 
 @contextmanager
 def write_transaction(db):
@@ -77,11 +78,21 @@ def apply_page(db, kiosk_id: str, page: dict, cursor: str, chunk: int = CHUNK) -
                 from kiosk.store import reading, save_policy
 
                 if page.get("rules"):
-                    save_policy(db, parse_policy(page["rules"], "(central rules)"))
+                    _take_rules(db, page["rules"], save_policy)
                 reading.apply_pulled(db, page)  # reading counts, showcase, recommendations: few rows, kept whole
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('pull_cursor', ?)", [str(cursor)])
         done += len(part)
         yield done
+
+
+def _take_rules(db, rules: dict, save_policy) -> None:
+    """Keep pulled rules that pass their checks; else keep the last good ones and note why for the sync process."""
+    try:
+        save_policy(db, parse_policy(rules, "(central rules)"))
+        db.execute("DELETE FROM meta WHERE key = 'rules_error'")
+    except ConfigError as exc:
+        # Never lend by rules that cannot be used.
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rules_error', ?)", [str(exc)])
 
 
 def apply_changes(db, kiosk_id: str, page: dict, cursor: str) -> None:

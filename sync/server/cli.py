@@ -20,6 +20,7 @@ import click
 from kiosk.core.cli import CommandLine, Refused, import_commands, note_db
 from kiosk.core.csvfile import csv_text, read_csv_named
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
+from kiosk.domain.text import bad_character
 from sync.server import db as store
 from sync.server.cli_desk import desk_commands
 from sync.server.cli_district import district_commands
@@ -67,26 +68,37 @@ def main():
               help="The certificate's private key (PEM).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Processes answering requests (PostgreSQL only: a SQLite store has one writer).")
-def serve(db_path, host, port, ssl_certfile, ssl_keyfile, workers):
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A web server in front of the store (an address or a network; repeatable) whose "
+                   "X-Forwarded-Proto and X-Forwarded-For are believed.")
+@click.option("--max-upload-mb", type=click.FloatRange(min=0.001, max=1024), default=10, show_default=True,
+              help="The largest CSV file the import page takes.")
+def serve(db_path, host, port, ssl_certfile, ssl_keyfile, workers, trusted_proxies, max_upload_mb):
     """Run the central store's web service."""
     import uvicorn
 
-    from sync.server.app import DB_VARIABLE, create_app
+    from sync.server.app import DB_VARIABLE, SETTINGS_VARIABLE, create_app, settings_for_workers
+    from sync.server.settings import Settings
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
     if workers > 1 and not store.is_postgres(db_path):
         fail("--workers: a SQLite store is written by one process; several need a PostgreSQL store")
+    try:
+        settings = Settings(trusted_proxies=tuple(trusted_proxies), max_upload_mb=max_upload_mb)
+    except ValueError as exc:
+        fail(str(exc))
     note_db(store.shown(db_path))
     # Access logs would show request lines only; tokens travel in headers and
-    # are never logged.
+    # are never logged. Proxy headers are the app's to judge (--trusted-proxy).
     options = dict(host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
-                   access_log=True)
+                   access_log=True, proxy_headers=False)
     if workers == 1:
-        uvicorn.run(create_app(db_path), **options)
+        uvicorn.run(create_app(db_path, settings), **options)
         return
     # Each worker process builds its own application from the URL (uvicorn imports the factory by name).
     os.environ[DB_VARIABLE] = db_path
+    os.environ[SETTINGS_VARIABLE] = settings_for_workers(settings)
     uvicorn.run("sync.server.app:app_from_environment", factory=True, workers=workers, **options)
 
 
@@ -112,19 +124,20 @@ def add_kiosk(kiosk_id, db_path, school, name, new_token):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def add_librarian(name, db_path, school, district, password_stdin):
     """Add a librarian account of a school (or the district), or set a new password (which ends the old sessions)."""
-    from sync.server.auth import hash_password
+    from sync.server.auth import hash_password, password_problem
 
     if district and school:
         fail("a librarian belongs to one school (--school) or to the district (--district), not both")
     db = open_existing(db_path, school, district=district)
-    if not name.strip() or len(name) > 64:
-        fail(f"librarian name {name!r}: 1 to 64 characters")
+    if not name.strip() or len(name) > 64 or bad_character(name):
+        fail(f"librarian name {name!r}: 1 to 64 characters, none of them a control character")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        fail("the password needs at least 8 characters")
+    problem = password_problem(password, name)
+    if problem:
+        fail(problem)
     store.add_librarian(db, name, hash_password(password), db.school_id)
     click.echo(f"librarian {name}: password set")
 

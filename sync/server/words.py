@@ -25,6 +25,7 @@ KINDS = {
     "unknown_tag": N_("Unknown tag"),
     "staff_login": N_("Staff card"),
     "inventory": N_("Counted in inventory"),
+    "rehome": N_("Received into another home"),
     "exit_maintenance": N_("Closed for maintenance"),
     "door_open_too_long": N_("Cabinet door left open"),
     "reader_fault": N_("Reader not working"),
@@ -62,6 +63,8 @@ STATUSES = {
     "paid": N_("paid"),
     "waived": N_("waived"),
     "damaged": N_("damaged"),
+    "rehomed": N_("moved to another home"),
+    "found": N_("found again"),
 }
 
 TYPES = {
@@ -81,6 +84,7 @@ FLAGS = {
     "found_lost": N_("A book marked lost turned up at a kiosk"),
     "found_withdrawn": N_("A withdrawn book turned up at a kiosk"),
     "transfer": N_("Lent while on loan to someone else: returned from them first"),
+    "seen_in_stocktake": N_("Counted on a shelf in a stocktake while on loan: the loan was closed"),
     "kiosk": N_("The kiosk asked for a look"),
 }
 

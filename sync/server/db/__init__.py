@@ -5,7 +5,7 @@ surface both backends offer (SQLite, PostgreSQL), `dialect` what PostgreSQL
 is told instead of SQLite's spelling, `migrate` the runner; `schema` holds
 the tables and migrations, `opening` opening and creating a store, `schools`
 the district's tables and which school a connection works in; `kiosks`, `push`,
-`remerge`, `pull`, `catalog`, `reports`, `accounts`, `audit`, `privacy`,
+`remerge`, `pull`, `catalog`, `staging`, `reports`, `accounts`, `audit`, `privacy`,
 `showcase`, `homes`, `stocktake`, `district` and `move` the statements of each subject; `desk`,
 `charges`, `people` and `settings` the librarian's desk, what lost books
 cost, finding people and books, the school's settings; `backup` copies and
@@ -13,7 +13,9 @@ restores the whole database. The names below are the package's whole
 surface, so callers write `db.push(...)` wherever the statement lives.
 """
 
-from sync.server.db.accounts import end_session, librarian_hash, session, set_librarian, start_session
+from sync.server.db.accounts import (
+    end_session, librarian_hash, rehash_librarian, session, set_librarian, start_session,
+)
 from sync.server.db.audit import audit, audit_now, register
 from sync.server.db.backup import backup, restore
 from sync.server.db.homes import (
@@ -24,8 +26,8 @@ from sync.server.db.stocktake import (
     REPORT_KEYS, STATES, close_stocktake, reconcile, still_missing, stocktake_lists, stocktakes,
 )
 from sync.server.db.catalog import (
-    all_rows, attach_uid, find_rows, get_rules, import_csv, save_items, save_patrons, save_rules, set_rules,
-    set_status, uids_in_use,
+    all_rows, attach_uid, find_rows, get_rules, import_csv, parse_csv, rules_table, save_rules, set_rules, set_status,
+    stored_rules, uid_owners, uids_in_use,
 )
 from sync.server.db.charges import charges_facts, charges_report, list_charges, owed, settle
 from sync.server.db.connection import Busy, connect, is_postgres, shown, write_lock
@@ -56,22 +58,24 @@ from sync.server.db.schools import (
 )
 from sync.server.db.settings import get_settings, save_settings, zone
 from sync.server.db.showcase import refresh as refresh_showcase
+from sync.server.db.staging import apply_staged, save_items, save_patrons, stage
 
 __all__ = [
-    "end_session", "librarian_hash", "session", "set_librarian", "start_session", "audit", "audit_now", "register",
-    "backup", "restore", "hello", "kiosk_records", "round_facts", "epoch", "init_db",
-    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "save_items", "save_patrons", "save_rules",
-    "set_rules", "set_status", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks", "forget_returned", "changes",
-    "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged", "log_records",
-    "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "CentralError", "Conflict", "iso",
-    "migrations", "next_revs", "open_db", "utc_now", "refresh_showcase", "charges_facts", "charges_report",
-    "list_charges", "owed", "settle", "change_due_date", "close_as", "desk_action", "find_item", "find_patron",
-    "loan_of", "loans_of", "local_today", "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone",
-    "book", "classes_matching", "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching",
-    "person", "search_patrons", "refresh_statistics", "Busy", "connect", "is_postgres", "shown", "write_lock",
+    "end_session", "librarian_hash", "rehash_librarian", "session", "set_librarian", "start_session", "audit",
+    "audit_now", "register", "backup", "restore", "hello", "kiosk_records", "round_facts", "epoch", "init_db",
+    "all_rows", "attach_uid", "find_rows", "get_rules", "import_csv", "parse_csv", "rules_table", "stored_rules", "save_rules",
+    "set_rules", "set_status", "uid_owners", "uids_in_use", "add_kiosk", "kiosk_for_token", "kiosks",
+    "forget_returned", "changes", "push", "remerge_item", "LOG_FILTERS", "browse_log", "current_loans", "flagged",
+    "log_records", "reading_statistics", "resolve_flag", "term_start", "unknown_tags", "apply_staged",
+    "save_items", "save_patrons", "stage", "CentralError", "Conflict", "iso", "migrations", "next_revs", "open_db",
+    "utc_now", "refresh_showcase", "charges_facts", "charges_report", "list_charges", "owed", "settle",
+    "change_due_date", "close_as", "desk_action", "find_item", "find_patron", "loan_of", "loans_of", "local_today",
+    "set_item_status", "DESK_ID", "get_settings", "save_settings", "zone", "book", "classes_matching",
+    "item_ids_matching", "kiosk_ids_matching", "names", "patron_ids_matching", "person", "search_patrons",
+    "refresh_statistics", "HOME_REPORT_KEYS", "corner_reading",
+    "Busy", "connect", "is_postgres", "shown", "write_lock",
     "token_hash", "DISTRICT", "account_school", "add_librarian", "add_school", "kiosk_anywhere", "migrate_all",
     "school_id", "schools", "use_school", "district_statistics", "move_school", "migrate", "renew_epochs",
-    "HOME_REPORT_KEYS", "corner_reading",
     "create_rotation", "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists",
     "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing",
     "stocktake_lists", "stocktakes",

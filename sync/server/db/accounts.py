@@ -16,6 +16,12 @@ def set_librarian(db, name: str, password_hash: str) -> None:
         db.execute("DELETE FROM sessions WHERE librarian = ?", [name])  # a new password ends old sessions
 
 
+def rehash_librarian(db, name: str, password_hash: str) -> None:
+    """The same password hashed at today's cost (sessions go on)."""
+    with db.atomic():
+        db.execute("UPDATE librarians SET password_hash = ? WHERE name = ?", [password_hash, name])
+
+
 def librarian_hash(db, name: str) -> Optional[str]:
     row = db.execute("SELECT password_hash FROM librarians WHERE name = ?", [name]).fetchone()
     return row[0] if row else None

@@ -3,76 +3,39 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from kiosk.core import pinyin
+from kiosk.core.uids import uids_in_use
 from kiosk.domain.catalog import parse_items, parse_patrons
-from kiosk.domain.model import Item, Patron, Policy
+from kiosk.domain.errors import KioskError
+from kiosk.domain.model import Policy, normalize_uid
 from kiosk.domain.money import money_text
 from kiosk.domain.policy import parse_policy, policy_to_table
+from kiosk.domain.text import bad_character
 from sync.server.db.audit import audit, audit_now
-from sync.server.db.schema import CentralError, iso, next_revs, refresh_statistics, utc_now
-from kiosk.core.uids import uids_in_use  # noqa: F401  (sync.server.db re-exports it)
+from sync.server.db.people import contains
+from sync.server.db.schema import CentralError, iso, next_revs, utc_now
+from sync.server.db.staging import apply_staged, stage
 
-LARGE_IMPORT = 100  # rows: after an import of at least this many, the query planner's statistics are refreshed
-
-
-def _save(db, table: str, uid_column: str, rows: list[dict], since_column: str, stops) -> None:
-    """Upsert `rows` by id with fresh change numbers; note when a row left service."""
-    now = iso(utc_now())
-    with db.atomic():
-        ids = [r["id"] for r in rows]
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            db.execute(f"UPDATE {table} SET {uid_column} = NULL WHERE id IN ({','.join('?' * len(part))})", part)
-        old = {r["id"]: r for r in db.query(f"SELECT id, status, {since_column} FROM {table}")} if rows else {}
-        first = next_revs(db, len(rows)) if rows else 0
-        for offset, row in enumerate(rows):
-            before = old.get(row["id"])
-            if stops(row["status"]):
-                kept = before[since_column] if before and stops(before["status"]) else None
-                row[since_column] = kept or now
-            else:
-                row[since_column] = None
-            row["rev"] = first + offset
-        db[table].upsert_all(rows, pk="id")
+log = logging.getLogger("kiosk-central")
 
 
-def save_patrons(db, patrons: list[Patron]) -> None:
-    """Insert or update patrons by id, in one transaction; kiosks pull them."""
-    rows = [{"id": p.id, "name": p.name, "type": p.type, "class_name": p.class_name, "card_uid": p.card_uid,
-             "status": p.status, "expires": p.expires.isoformat() if p.expires else None} for p in patrons]
-    _save(db, "patrons", "card_uid", rows, "blocked_since", lambda status: status == "blocked")
+def uid_owners(db, kind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The UIDs in use by patrons or items (`kind`), then by the other table: what an import is checked against."""
+    other = "items" if kind == "patrons" else "patrons"
+    return uids_in_use(db, kind), uids_in_use(db, other)
 
 
-def save_items(db, items: list[Item]) -> None:
-    """Insert or update items by id, in one transaction; kiosks pull them.
-
-    A Chinese title and author get their pinyin initials (Find a book on a
-    kiosk searches them); a book new to the store is stamped `added` (the
-    idle screen's new books).
-    """
-    rows = [{"id": i.id, "title": i.title, "author": i.author, "call_number": i.call_number, "tag_uid": i.tag_uid,
-             "barcode": i.barcode, "home": i.home, "status": i.status,
-             "initials": pinyin.initials(i.title, i.author)} for i in items]
-    with db.atomic():
-        _save(db, "items", "tag_uid", rows, "unavailable_since", lambda status: status != "available")
-        db.execute("UPDATE items SET added = ? WHERE added IS NULL", [iso(utc_now())])
-        # A file without prices leaves the prices the books had.
-        db.executemany("UPDATE items SET price_cents = ? WHERE id = ?",
-                       [(i.price_cents, i.id) for i in items if i.price_cents is not None])
+def parse_csv(db, kind: str, text: str, source: str) -> list:
+    """Patrons or items from CSV text, checked against the UIDs in use now (`ImportRejected`); nothing saved."""
+    parse = parse_patrons if kind == "patrons" else parse_items
+    return parse(text, source, *uid_owners(db, kind))
 
 
 def import_csv(db, kind: str, text: str, source: str) -> int:
     """Import patrons or items from CSV text: all or nothing (`ImportRejected`)."""
-    if kind == "patrons":
-        parsed = parse_patrons(text, source, uids_in_use(db, "patrons"), uids_in_use(db, "items"))
-        save_patrons(db, parsed)
-    else:
-        parsed = parse_items(text, source, uids_in_use(db, "items"), uids_in_use(db, "patrons"))
-        save_items(db, parsed)
-    if len(parsed) >= LARGE_IMPORT:
-        refresh_statistics(db)
-    return len(parsed)
+    stage(db, kind, parse_csv(db, kind, text, source))
+    return apply_staged(db, kind)
 
 
 def set_rules(db, policy: Policy) -> None:
@@ -83,8 +46,32 @@ def set_rules(db, policy: Policy) -> None:
 
 
 def get_rules(db) -> Policy:
+    """The circulation rules every kiosk pulls (the defaults while the stored ones are refused: `stored_rules`)."""
+    return stored_rules(db)[0]
+
+
+def stored_rules(db) -> tuple[Policy, str | None]:
+    """The stored rules, and why they are refused if they are.
+
+    Rules an older version stored unchecked and out of range are not used:
+    the store works with the default rules until the librarian saves good
+    ones on the rules page (which shows the reason), as each kiosk keeps its
+    last good ones.
+    """
+    table = rules_table(db)
+    if table is None:
+        return Policy(), None
+    try:
+        return parse_policy(table), None
+    except KioskError as exc:
+        log.warning("the stored rules are refused, the defaults used until they are saved again: %s", exc)
+        return Policy(), str(exc)
+
+
+def rules_table(db) -> dict | None:
+    """The stored rules as their table, unchecked (for the rules page to show rules it must refuse)."""
     row = db.execute("SELECT value FROM rules WHERE key = 'policy'").fetchone()
-    return parse_policy(json.loads(row[0])) if row else Policy()
+    return json.loads(row[0]) if row else None
 
 
 def save_rules(db, librarian: str, policy: Policy) -> None:
@@ -106,15 +93,16 @@ def all_rows(db, table: str) -> list[dict]:
 
 
 def find_rows(db, table: str, query: str, limit: int = 100) -> list[dict]:
-    """Patrons or items whose id, name or title, class, UID or barcode contain `query`."""
-    like = f"%{query.strip()}%"
+    """Patrons or items whose id, name or title, class, UID or barcode contain `query` (its % and _ as letters)."""
+    columns = ("id", "name", "class_name", "card_uid") if table == "patrons" else \
+        ("id", "title", "author", "tag_uid", "barcode")
+    where = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
+    like = contains(query)
     if table == "patrons":
-        return list(db.query("SELECT id, name, type, class_name, card_uid, status, expires FROM patrons WHERE"
-                             " id LIKE ? OR name LIKE ? OR class_name LIKE ? OR card_uid LIKE ? ORDER BY class_name,"
-                             " name LIMIT ?", [like, like, like, like, limit]))
-    return list(db.query("SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items WHERE"
-                         " id LIKE ? OR title LIKE ? OR author LIKE ? OR tag_uid LIKE ? OR barcode LIKE ?"
-                         " ORDER BY title LIMIT ?", [like, like, like, like, like, limit]))
+        return list(db.query(f"SELECT id, name, type, class_name, card_uid, status, expires FROM patrons WHERE {where}"
+                             " ORDER BY class_name, name LIMIT ?", [like] * len(columns) + [limit]))
+    return list(db.query(f"SELECT id, title, author, call_number, tag_uid, barcode, home, status FROM items WHERE {where}"
+                         " ORDER BY title LIMIT ?", [like] * len(columns) + [limit]))
 
 
 def set_status(db, librarian: str, table: str, row_id: str, status: str, note: str) -> None:
@@ -125,6 +113,8 @@ def set_status(db, librarian: str, table: str, row_id: str, status: str, note: s
     allowed = ("active", "blocked") if table == "patrons" else ("available", "repair", "withdrawn", "lost")
     if status not in allowed:
         raise CentralError(f"status {status!r} is not one of {', '.join(allowed)}")
+    if bad_character(note):
+        raise CentralError(f"the note holds a control character ({bad_character(note)})")
     since_column = "blocked_since" if table == "patrons" else "unavailable_since"
     out_of_service = status in ("blocked", "repair", "withdrawn", "lost")
     with db.atomic():
@@ -138,6 +128,7 @@ def set_status(db, librarian: str, table: str, row_id: str, status: str, note: s
 
 def attach_uid(db, librarian: str, uid: str, kind: str, target_id: str) -> None:
     """Give a patron a card UID or an item a tag UID; kiosks get it at their next pull."""
+    uid = normalize_uid(uid)  # as an import would store it: a card number, never what a kiosk said
     table, column = ("patrons", "card_uid") if kind == "patron" else ("items", "tag_uid")
     other_table, other_column = ("items", "tag_uid") if kind == "patron" else ("patrons", "card_uid")
     with db.atomic():

@@ -70,8 +70,8 @@ def homes_report(db) -> list[dict]:
 
 def known_home(db, home: str) -> bool:
     """Whether a home is named or has books."""
-    return db.execute("SELECT 1 FROM homes WHERE id = ? UNION SELECT 1 FROM items WHERE home = ?",
-                      [home, home]).fetchone() is not None
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM homes WHERE id = ?) OR EXISTS (SELECT 1 FROM items"
+                           " WHERE home = ?)", [home, home]).fetchone()[0])
 
 
 def apply_rehomes(db, kiosk_id: str, rows: Iterable[dict]) -> None:

@@ -10,6 +10,7 @@ from typing import Optional
 
 from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from kiosk.domain.records import RECORD_FIELDS
+from kiosk.domain.text import bad_character
 from sync.server.db.schema import CentralError, epoch, iso, utc_now
 
 DESK_ID = "desk"  # the librarian's desk writes to the merged log as this kiosk (schema: desk_0001)
@@ -26,6 +27,8 @@ def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False)
         raise CentralError(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
     if kiosk_id == DESK_ID:
         raise CentralError(f"kiosk id {DESK_ID!r} is the librarian's desk in the pages; choose another id")
+    if name is not None and (bad_character(name) or len(name) > 200):
+        raise CentralError(f"kiosk name {name!r}: at most 200 characters, none of them a control character")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         exists = db.execute("SELECT 1 FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()

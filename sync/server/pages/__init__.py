@@ -16,7 +16,7 @@ from sync.server.pages import (
 )
 from sync.server.pages.common import LoginNeeded, Pages
 
-__all__ = ["LoginNeeded", "router"]
+__all__ = ["LoginNeeded", "Pages", "router"]
 
 
 def router(school_db, write_lock) -> APIRouter:

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from kiosk.core.csvfile import csv_text
 from kiosk.domain.errors import ImportRejected, KioskError
@@ -18,14 +19,16 @@ def routes(ctx: Pages) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     librarian, checked, page, get_db, write_lock = ctx.librarian, ctx.checked, ctx.page, ctx.get_db, ctx.write_lock
 
+    def listing(request: Request, who: dict, table: str, q: str, error: str = "", status: int = 200):
+        db = get_db()
+        return page(request, "rows.html", who, status, table=table, q=q, rows=store.find_rows(db, table, q),
+                    error=error, register=store.register(db, table))
+
     @pages.get("/{table}", response_class=HTMLResponse)
-    def people_and_books(request: Request, table: str, q: str = "", error: str = ""):
+    def people_and_books(request: Request, table: str, q: str = ""):
         if table not in ("patrons", "items"):
             return HTMLResponse("Not found", status_code=404)
-        who = librarian(request)
-        db = get_db()
-        return page(request, "rows.html", who, table=table, q=q, rows=store.find_rows(db, table, q), error=error,
-                    register=store.register(db, table))
+        return listing(request, librarian(request), table, q)
 
     @pages.post("/{table}/status")
     def set_status(request: Request, table: str, row_id: str = Form(...), status: str = Form(...),
@@ -40,7 +43,7 @@ def routes(ctx: Pages) -> APIRouter:
                 else:
                     store.set_status(get_db(), who["librarian"], table, row_id, status, note.strip()[:500])
         except KioskError as exc:
-            return RedirectResponse(f"/{table}?{urlencode({'q': q, 'error': str(exc)})}", status_code=303)
+            return listing(request, who, table, q, str(exc), 422)
         return RedirectResponse(f"/{table}?{urlencode({'q': q})}", status_code=303)
 
     @pages.get("/{table}/{row_id}", response_class=HTMLResponse)
@@ -56,6 +59,10 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.post("/{table}/{row_id}", response_class=HTMLResponse)
     async def edit(request: Request, table: str, row_id: str):
         form = await request.form()
+        # The checks and the write in a worker thread: the event loop never waits on the write lock.
+        return await run_in_threadpool(save_edit, request, table, row_id, form)
+
+    def save_edit(request: Request, table: str, row_id: str, form):
         who = checked(request, str(form.get("csrf", "")))
         if table not in ("patrons", "items"):
             return HTMLResponse("Not found", status_code=404)
@@ -73,6 +80,6 @@ def routes(ctx: Pages) -> APIRouter:
         except ImportRejected as exc:
             problems = [p.replace("line 2: ", "") for p in exc.problems]
             return page(request, "edit.html", who, 422, table=table, row=row, problems=problems)
-        return RedirectResponse(f"/{table}?q={row_id}", status_code=303)
+        return RedirectResponse(f"/{table}?{urlencode({'q': row_id})}", status_code=303)
 
     return pages

@@ -50,6 +50,8 @@ class LoginNeeded(Exception):
     """No valid session: the page answers with a way to the login form."""
 
 
+class FormRefused(Exception):
+    """A form whose CSRF token is not its session's: from an older page, or from another site."""
 def language(request: Request) -> str:
     """The librarian's language: her choice (a cookie), else her browser's Accept-Language."""
     return i18n.language_of(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
@@ -139,7 +141,7 @@ class Pages:
         """The librarian, for a form whose CSRF token matches the session's."""
         who = self.librarian(request)
         if not hmac.compare_digest(csrf or "", who["csrf"]):
-            raise LoginNeeded()
+            raise FormRefused()
         return who
 
     def render(self, request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kiosk.domain.errors import KioskError
+from kiosk.domain.view import N_
 from sync.server import db as store
-from sync.server.pages.common import Pages
+from sync.server import i18n
+from sync.server.pages.common import Pages, language
 
 STEPS = 6  # homes a rotation plan's form offers
+RENAMED = N_("{home} is now called {name}; the kiosks show it from their next sync.")
 
 
 def routes(ctx: Pages) -> APIRouter:
@@ -35,7 +38,7 @@ def routes(ctx: Pages) -> APIRouter:
                 store.set_home(get_db(), who["librarian"], home, name, class_name)
         except KioskError as exc:
             return RedirectResponse("/homes?" + urlencode({"error": str(exc)}), status_code=303)
-        done = f"{home} is now called {name.strip()}; the kiosks show it from their next sync"
+        done = i18n.catalog(language(request)).gettext(RENAMED).format(home=home, name=name.strip())
         return RedirectResponse("/homes?" + urlencode({"done": done}), status_code=303)
 
     @pages.get("/homes/{home}/history", response_class=HTMLResponse)

@@ -1,4 +1,5 @@
-"""The home page: every kiosk's health (last sync, pending records, clock offset, reader), silent kiosks marked."""
+"""The home page: every kiosk's health (last sync, pending records, clock offset, reader), silent kiosks marked,
+and the accounts and addresses refused for too many failed logins."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def routes(ctx: Pages) -> APIRouter:
         for k in kiosks:
             seen = k["last_seen"]
             k["silent"] = seen is None or (now - datetime.fromisoformat(seen)) > timedelta(hours=SILENT_HOURS)
-        return page(request, "home.html", who, kiosks=kiosks, silent_hours=SILENT_HOURS)
+        return page(request, "home.html", who, kiosks=kiosks, silent_hours=SILENT_HOURS,
+                    locked=request.app.state.throttle.locked())
 
     return pages

@@ -54,16 +54,19 @@ def routes(ctx: Pages) -> APIRouter:
     librarian, page, get_db = ctx.librarian, ctx.page, ctx.get_db
 
     @pages.get("/loans", response_class=HTMLResponse)
-    def loans_page(request: Request, overdue: int = 0, who: str = ""):
+    def loans_page(request: Request, overdue: str = "", who: str = ""):
         person = librarian(request)
+        problem = "" if overdue in ("", "0", "1") else \
+            f"overdue={overdue!r}: 1 shows the overdue books only; every loan is shown instead."
+        late = int(overdue == "1")
         db = get_db()
         today = store.local_today(db)
         class_name = request.query_params.get("class", "")
         who = who if who in WHO else ""
-        rows = loan_rows(db, today, bool(overdue), who, class_name)
+        rows = loan_rows(db, today, bool(late), who, class_name)
         all_classes = sorted({r["class_name"] for r in store.current_loans(db, today) if r["class_name"]})
-        return page(request, "loans.html", person, classes=by_class(rows), overdue=overdue, today=today,
-                    register=who, class_name=class_name, all_classes=all_classes)
+        return page(request, "loans.html", person, 400 if problem else 200, classes=by_class(rows), overdue=late,
+                    today=today, register=who, class_name=class_name, all_classes=all_classes, problem=problem)
 
     @pages.get("/slips", response_class=HTMLResponse)
     def slips(request: Request, patron: str = ""):

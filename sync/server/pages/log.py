@@ -29,7 +29,8 @@ def _day(text: str) -> date | None:
 def query_filters(db, typed: dict) -> dict:
     """What the librarian typed, as `browse_log` filters: local days as UTC bounds, names as the ids they match."""
     tz = store.zone(db)
-    out: dict = {"kind": typed["kind"] if typed["kind"] in RECORD_KINDS else "", "flagged": typed["flagged"]}
+    # A kind not in the list matches no record (rather than every record).
+    out: dict = {"kind": typed["kind"].strip(), "flagged": typed["flagged"]}
     since, until = _day(typed["since"]), _day(typed["until"])
     if since:
         out["since"] = store.iso(datetime.combine(since, time(0), tz))
@@ -57,6 +58,18 @@ def shown(db, rows: list[dict], t) -> list[dict]:
     return rows
 
 
+def place(before: str) -> tuple[str, str, int] | None:
+    """The key `time|kiosk|seq` of the last row of the page before, or None when it is not one."""
+    parts = before.rsplit("|", 2)
+    if len(parts) != 3 or not (parts[2].isascii() and parts[2].isdigit()) or int(parts[2]) > 2**53:
+        return None
+    try:
+        datetime.fromisoformat(parts[0])
+    except ValueError:
+        return None
+    return parts[0], parts[1], int(parts[2])
+
+
 def routes(ctx: Pages) -> APIRouter:
     """This subject's pages."""
     pages = APIRouter(include_in_schema=False)
@@ -69,14 +82,16 @@ def routes(ctx: Pages) -> APIRouter:
         db = get_db()
         typed = {"since": since, "until": until, "kiosk": kiosk, "class": klass, "patron": patron, "item": item,
                  "kind": kind, "flagged": flagged}
-        key = None
-        if before.count("|") >= 2 and before.rsplit("|", 1)[1].isdigit():
-            at, kiosk_id, seq = before.rsplit("|", 2)
-            key = (at, kiosk_id, int(seq))
+        key, problem = None, ""
+        if before:
+            key = place(before)
+            if key is None:
+                problem = f"before={before!r} is not a place in the log: the newest records are shown instead."
         rows = store.browse_log(db, query_filters(db, typed), key)
         nxt = f"{rows[-1]['corrected_at']}|{rows[-1]['kiosk_id']}|{rows[-1]['seq']}" if len(rows) == 50 else ""
         t = translator(language(request))
         kinds = sorted(((k, words.word(words.KINDS, k, t)) for k in RECORD_KINDS), key=lambda pair: pair[1])
-        return page(request, "log.html", who, rows=shown(db, rows, t), filters=typed, next_key=nxt, kinds=kinds)
+        return page(request, "log.html", who, 400 if problem else 200, rows=shown(db, rows, t), filters=typed,
+                    next_key=nxt, kinds=kinds, problem=problem)
 
     return pages

@@ -64,7 +64,8 @@ def routes(ctx: Pages) -> APIRouter:
             return HTMLResponse("Not found", status_code=404)
         t = translator(language(request))
         return page(request, "book.html", who, facts=facts, b=facts["item"], error=error,
-                    history=history_rows(db, facts["history"], t), today=store.local_today(db))
+                    history=history_rows(db, facts["history"], t), today=store.local_today(db),
+                    missing=store.still_missing(db, item_id))
 
     @pages.post("/book/{item_id}/mark")
     def mark(request: Request, item_id: str, csrf: str = Form(""), what: str = Form(...), charge: str = Form(""),

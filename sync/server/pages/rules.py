@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.model import PATRON_TYPES
@@ -18,14 +19,23 @@ def routes(ctx: Pages) -> APIRouter:
     librarian, checked, page, get_db, write_lock = ctx.librarian, ctx.checked, ctx.page, ctx.get_db, ctx.write_lock
 
     @pages.get("/rules", response_class=HTMLResponse)
-    def rules_form(request: Request, saved: int = 0):
+    def rules_form(request: Request, saved: str = ""):
         who = librarian(request)
-        table = policy_to_table(store.get_rules(get_db()))
-        return page(request, "rules.html", who, rules=table, problems=None, saved=saved)
+        policy, refused = store.stored_rules(get_db())
+        table, problems = policy_to_table(policy), None
+        if refused:
+            # Stored by an older version that did not check ranges: shown to be put right.
+            table = {**table, **store.rules_table(get_db())}
+            problems = [f"the kiosks refuse the stored rules and keep their last good ones: {refused}"]
+        return page(request, "rules.html", who, rules=table, problems=problems, saved=saved == "1")
 
     @pages.post("/rules", response_class=HTMLResponse)
     async def rules_save(request: Request):
         form = await request.form()
+        # The checks and the write in a worker thread: the event loop never waits on the write lock.
+        return await run_in_threadpool(save_form, request, form)
+
+    def save_form(request: Request, form):
         who = checked(request, str(form.get("csrf", "")))
         table: dict = {"block_overdue_days": form.get("block_overdue_days", ""),
                        "closed_weekdays": form.getlist("closed_weekdays"),

@@ -7,7 +7,7 @@ kiosk that sees one again puts it back in circulation.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -15,32 +15,37 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiosk.core.csvfile import csv_text
 from kiosk.domain.errors import KioskError
+from kiosk.domain.view import N_
 from sync.server import db as store
-from sync.server.pages.common import Pages
+from sync.server import i18n
+from sync.server.pages.common import Pages, language
 
 SHOWN = 500  # rows of one state on the page (a shelf's worth to look for); the CSV has them all
 LABELS = {
-    "missing": ("Missing", "belong here, not seen, not on loan: look for them, then close the stocktake"),
-    "misplaced": ("Misplaced", "seen here, belong elsewhere: the kiosk told the volunteer where they go"),
-    "seen_elsewhere": ("Seen at another home", "belong here, counted at another home's kiosk: fetch them"),
-    "on_loan_seen": ("On loan, found on the shelf", "the loan was closed: tell the student's teacher"),
-    "unavailable_seen": ("Out of circulation, found on the shelf", "withdrawn, lost or in repair: take them off"),
-    "seen": ("Seen where they belong", ""),
+    "missing": (N_("Missing"), N_("belong here, not seen, not on loan: look for them, then close the stocktake")),
+    "misplaced": (N_("Misplaced"), N_("seen here, belong elsewhere: the kiosk told the volunteer where they go")),
+    "seen_elsewhere": (N_("Seen at another home"), N_("belong here, counted at another home's kiosk: fetch them")),
+    "on_loan_seen": (N_("On loan, found on the shelf"), N_("the loan was closed: tell the student's teacher")),
+    "unavailable_seen": (N_("Out of circulation, found on the shelf"),
+                         N_("withdrawn, lost or in repair: take them off")),
+    "seen": (N_("Seen where they belong"), ""),
 }
+NO_HOME = N_("No home {home}: choose one of the list.")
+TICK = N_("Tick the box to confirm that the missing books are to be marked lost.")
 
 
-def _choice(db, home: str, since: str) -> tuple[list[dict], str, str, str]:
+def _choice(db, home: str, since: str, t) -> tuple[list[dict], str, str, str]:
     """The homes to choose from, and the chosen home and day (default: the first home, a week ago)."""
     homes = store.homes_list(db)
     home = home or (homes[0]["home"] if homes else "")
-    since = since or (date.today() - timedelta(days=7)).isoformat()
+    week_ago = (store.local_today(db) - timedelta(days=7)).isoformat()
     error = ""
     try:
-        since = store.parse_day(since)
+        since = store.parse_day(since or week_ago)
     except KioskError as exc:
-        error, since = str(exc), (date.today() - timedelta(days=7)).isoformat()
+        error, since = str(exc), week_ago
     if home and not store.known_home(db, home):
-        error, home = f"no home {home!r}: choose one of the list", ""
+        error, home = t(NO_HOME).format(home=home), ""
     return homes, home, since, error
 
 
@@ -53,7 +58,7 @@ def routes(ctx: Pages) -> APIRouter:
     def stocktake(request: Request, home: str = "", since: str = "", error: str = "", done: str = ""):
         who = librarian(request)
         db = get_db()
-        homes, home, since, problem = _choice(db, home, since)
+        homes, home, since, problem = _choice(db, home, since, i18n.catalog(language(request)).gettext)
         if home:
             counts, by_state = store.stocktake_lists(db, home, since, SHOWN)
         else:
@@ -68,7 +73,7 @@ def routes(ctx: Pages) -> APIRouter:
     def stocktake_csv(request: Request, home: str = "", since: str = ""):
         librarian(request)
         db = get_db()
-        _, home, since, problem = _choice(db, home, since)
+        _, home, since, problem = _choice(db, home, since, i18n.catalog(language(request)).gettext)
         if problem or not home:
             return Response(problem or "no home to count", status_code=404)
         return Response(csv_text(store.reconcile(db, home, since), list(store.REPORT_KEYS)), media_type="text/csv; charset=utf-8",
@@ -78,9 +83,10 @@ def routes(ctx: Pages) -> APIRouter:
     def close(request: Request, home: str = Form(...), since: str = Form(...), confirmed: int = Form(...),
               sure: str = Form(""), csrf: str = Form("")):
         who = checked(request, csrf)
+        catalog = i18n.catalog(language(request))
         query = {"home": home, "since": since}
         if sure != "yes":
-            query["error"] = "tick the box to confirm that the missing books are to be marked lost"
+            query["error"] = catalog.gettext(TICK)
             return RedirectResponse("/stocktake?" + urlencode(query), status_code=303)
         try:
             with write_lock:
@@ -89,8 +95,11 @@ def routes(ctx: Pages) -> APIRouter:
         except KioskError as exc:
             query["error"] = str(exc)
         else:
-            query["done"] = (f"stocktake {number} closed: {marked} missing book{'s' if marked != 1 else ''} marked "
-                             "lost; a kiosk that sees one puts it back in circulation")
+            query["done"] = catalog.ngettext(
+                "Stocktake %(number)s closed: %(num)s missing book marked lost; a kiosk that sees it puts it back"
+                " in circulation.",
+                "Stocktake %(number)s closed: %(num)s missing books marked lost; a kiosk that sees one puts it back"
+                " in circulation.", marked) % {"number": number, "num": marked}
         return RedirectResponse("/stocktake?" + urlencode(query), status_code=303)
 
     return pages
