@@ -127,7 +127,7 @@ def test_a_batch_that_cannot_begin_in_time_on_sqlite_is_refused_at_once_and_stor
 def test_a_request_that_waited_longer_than_its_kiosk_waits_is_answered_busy_without_being_worked_on():
     from starlette.requests import Request
 
-    from sync.server.app import PATIENCE, still_awaited
+    from sync.server.admission import PATIENCE, still_awaited
 
     def request(waited):
         return Request({"type": "http", "method": "POST", "path": "/", "headers": [],
@@ -141,7 +141,7 @@ def test_a_request_that_waited_longer_than_its_kiosk_waits_is_answered_busy_with
 def test_past_the_requests_in_hand_a_kiosk_is_answered_busy_before_its_records_are_read():
     import asyncio
 
-    from sync.server.app import Admission
+    from sync.server.admission import Admission
 
     async def scenario():
         release, parsed = asyncio.Event(), []

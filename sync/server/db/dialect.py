@@ -10,6 +10,7 @@ the two disagree on:
 - `json_extract(column, '$.key')` becomes `(column::jsonb ->> 'key')` (a text,
   as every JSON value the store reads is) and `json_remove(column, '$.key')`
   `((column::jsonb - 'key')::text)`;
+- `a IS NOT b` (b not NULL, TRUE or FALSE) becomes `a IS DISTINCT FROM b`;
 - `LIKE` becomes `ILIKE` (SQLite's LIKE ignores the case of ASCII letters),
   and `x = ? COLLATE NOCASE` becomes `lower(x) = lower(?)`;
 - a subquery in FROM or JOIN without a name is given one (`AS sub_1`);
@@ -46,6 +47,7 @@ _DDL_WORDS = [
     (re.compile(r"\bWITHOUT\s+ROWID\b", re.I), ""),
 ]
 _LIKE = re.compile(r"\bLIKE\b", re.I)
+_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.I)
 _NOCASE = re.compile(r"([\w.]+)\s*=\s*(\?|[\w.]+)\s+COLLATE\s+NOCASE\b", re.I)
 _SUBQUERY = re.compile(r"\b(FROM|JOIN)\s*\(\s*SELECT\b", re.I)
 _NAMED = re.compile(r"\s*(AS\s+)?([A-Za-z_]\w*)")
@@ -156,7 +158,7 @@ class Translator:
             sql = _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", sql)
             sql = _JSON_REMOVE.sub(r"((\1::jsonb - '\2')::text)", sql)
             sql = _NOCASE.sub(r"lower(\1) = lower(\2)", sql)
-            sql = _in_code(sql, lambda text: _LIKE.sub("ILIKE", text))
+            sql = _in_code(sql, lambda text: _IS_NOT.sub("IS DISTINCT FROM ", _LIKE.sub("ILIKE", text)))
             sql = _name_subqueries(sql)
         if with_params:
             sql = sql.replace("%", "%%")

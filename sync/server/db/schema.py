@@ -137,7 +137,7 @@ def new_epoch() -> str:
 
 
 @migrations(name="stocktake_0001_homes_and_rotations")
-def _homes_and_rotations(db: sqlite_utils.Database) -> None:
+def _homes_and_rotations(db) -> None:
     # Homes' names for people (pulled by the kiosks); each inventory record's count on a shelf, kept at push
     # so that a stocktake reads columns, not JSON; stocktakes closed with the books they marked lost; rotation
     # plans of the book corners with each book's move and when the receiving kiosk saw it.
@@ -162,7 +162,7 @@ def _homes_and_rotations(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0004_log_class_kind")
-def _log_class_kind(db: sqlite_utils.Database) -> None:
+def _log_class_kind(db) -> None:
     # The log page filtered by a class and a kind (the checkouts of 3B): this
     # index reads the page's 50 rows. With the class's index alone, a kind
     # the class has few records of meant reading most of the class's year.

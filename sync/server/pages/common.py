@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from sync.server import db as store
 from sync.server import i18n, words
@@ -129,9 +130,20 @@ class Pages:
             chosen = request.cookies.get(SCHOOL_COOKIE, "")
             school = next((s["id"] for s in schools if str(s["id"]) == chosen), schools[0]["id"])
         self.school.set(school)
+        found["school_id"] = school
         # With one school there is nothing to name: the pages look as they always did.
         found["school_name"] = next(s["name"] for s in schools if s["id"] == school) if len(schools) > 1 else None
         return found
+
+    async def librarian_off_loop(self, request: Request, csrf: Optional[str] = None) -> dict:
+        """`librarian` (or, with `csrf`, `checked`) in a worker thread; the school also set for the caller, so that
+        the page and later worker threads work in her school."""
+        if csrf is None:
+            who = await run_in_threadpool(self.librarian, request)
+        else:
+            who = await run_in_threadpool(self.checked, request, csrf)
+        self.school.set(who["school_id"])
+        return who
 
     def account_db(self, who: dict):
         """The connection where the librarian's own account and sessions are kept."""
