@@ -25,8 +25,8 @@ def decode_named(data: bytes, source: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
             continue
-        if "\x00" in text.partition("\n")[0] or text.count("\x00") * 100 > len(text):
-            break  # NULs in the header or all through: a binary or UTF-16 file, not text in any of these
+        if "\x00" in text.partition("\n")[0]:
+            break  # NULs in the header: a binary (a workbook) or UTF-16 file, not text in any of these
         # (a stray NUL in a field is named by its line when the rows are read)
         return text, name
     where = f" (byte {first_error.start})" if first_error else ""
