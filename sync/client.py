@@ -46,6 +46,7 @@ BACKOFF_RAMP = 10  # failures after which the wait stops doubling (it is capped 
 # as it has waited), wakes inside the gap and gets its turn instead of
 # finding the next chunk already begun (bench/sync_tap_wait.py).
 CHUNK_PAUSE = (0.005, 0.025)
+WHOLE_PAGE = 10**9  # rows per transaction when nothing waits: the page in one
 # Why a connection failed, from the words deep inside urllib3's long message.
 REASONS = (
     ("Connection refused", "connection refused"),
@@ -129,7 +130,8 @@ def apply_paced(db, kiosk_id: str, page: dict, chunk: int = store.CHUNK,
     started = time.monotonic()
     for _ in store.apply_page(db, kiosk_id, page, page["cursor"], chunk=chunk):
         held = time.monotonic() - started
-        time.sleep(min(pause[1], max(pause[0], held)))
+        if pause[1] > 0:
+            time.sleep(min(pause[1], max(pause[0], held)))
         started = time.monotonic()
 
 
@@ -297,8 +299,14 @@ class SyncClient:
         store.set_meta(self.db, central_offset=round(offset, 3), central_offset_boot=self.boot)
 
     def pull(self) -> int:
-        """Pull every page of changes since the checkpoint; returns the rows applied."""
+        """Pull every page of changes since the checkpoint; returns the rows applied.
+
+        Pages are applied in paced chunks, so that a tap meanwhile waits tens
+        of milliseconds at most; a new kiosk's first pull (no book yet, so no
+        tap to wait) applies each page in one go.
+        """
         applied = 0
+        paced = store.has_books(self.db)
         while True:
             since = store.get_meta(self.db, "pull_cursor", "0")
             started = time.time()
@@ -307,7 +315,10 @@ class SyncClient:
             if page.get("epoch") != store.get_meta(self.db, "central_epoch"):
                 self.reconcile(page)
             try:
-                apply_paced(self.db, self.kiosk_id, page)
+                if paced:
+                    apply_paced(self.db, self.kiosk_id, page)
+                else:  # one transaction a page, no pause
+                    apply_paced(self.db, self.kiosk_id, page, chunk=WHOLE_PAGE, pause=(0.0, 0.0))
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError, KioskError) as exc:
                 raise SyncError(f"a page of changes after cursor {since} could not be applied: {exc}",
                                 fatal=True) from None

@@ -11,6 +11,7 @@ from kiosk import store
 from kiosk.config import parse_config
 from sync.client import SyncClient, make_session
 from tests.contract_server import ContractServer
+from tests.test_sync import central  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "k-door-secret-token"
@@ -68,3 +69,21 @@ def test_a_kill_between_chunks_leaves_the_cursor_before_the_page_and_the_next_pu
     assert [r["query"]["since"][0] for r in central.seen if r["method"] == "GET"] == ["0"]  # the page again
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT title) FROM items").fetchone() == (1000, 1)
     assert store.get_meta(db, "pull_cursor") == "1"
+
+
+def test_a_new_kiosks_first_pull_goes_page_by_page_and_later_pulls_leave_room_for_taps(tmp_path, central,
+                                                                                        monkeypatch):
+    import sync.client
+    from sync.server import db as central_db
+    from tests.test_sync import Site
+
+    pauses = []
+    monkeypatch.setattr(sync.client.time, "sleep", lambda seconds: pauses.append(seconds))
+    site = Site(tmp_path, central, "door")
+    assert site.sync.run_once()
+    assert site.db.execute("SELECT COUNT(*) FROM items").fetchone()[0] > 0  # the whole catalog
+    assert pauses == []  # no book before it, so no tap to wait for it: nothing paced
+    central_db.set_status(central.db, "wu", "items", "B0001", "repair", "spine torn")
+    assert site.sync.run_once()
+    assert site.db.execute("SELECT status FROM items WHERE id = 'B0001'").fetchone()[0] == "repair"
+    assert pauses and all(seconds > 0 for seconds in pauses)  # a kiosk with books: paced chunks

@@ -140,8 +140,11 @@ def test_blocking_a_card_and_sending_a_book_to_repair_are_registered_and_pulled(
     assert [(p["id"], p["status"]) for p in pulled["patrons"]] == [("S1002", "blocked")]
     assert [(i["id"], i["status"]) for i in pulled["items"]] == [("B0003", "repair")]
     register = client.get("/items").text
-    assert "spine torn" in register and "item repair" in register
-    assert "card reported stolen" in client.get("/patrons").text
+    assert "spine torn" in register and "sent to repair" in register and "item repair" not in register
+    cards = client.get("/patrons").text
+    assert "card reported stolen" in cards and "card stopped" in cards and "patron blocked" not in cards
+    client.get("/lang/zh_CN")
+    assert "送去修补" in client.get("/items").text and "借书卡已停用" in client.get("/patrons").text
     refused = client.post("/items/status", data={"row_id": "B0003", "status": "shredded", "csrf": csrf_of(books.text)},
                           follow_redirects=True)
     assert "not one of available, repair, withdrawn, lost" in refused.text

@@ -393,7 +393,7 @@ def status(db) -> dict[str, Any]:
 
 from kiosk.store.catalog import item_row, patron_row, save_items, save_patrons, uids_in_use  # noqa: E402,F401
 from kiosk.store.sync import (  # noqa: E402,F401  (the sync process's side of the store)
-    CHUNK, apply_changes, apply_page, records_to_push, restore_records, write_transaction,
+    CHUNK, apply_changes, apply_page, has_books, records_to_push, restore_records, write_transaction,
 )
 
 from kiosk.store import reading  # noqa: E402,F401  (its tables' migration registers here, after the first)

@@ -58,6 +58,11 @@ def _chunks(page: dict, size: int) -> list[list[tuple[str, object]]]:
     return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
 
 
+def has_books(db) -> bool:
+    """Whether the kiosk holds any book yet (a new kiosk's first pull has none to lend: nothing to leave room for)."""
+    return db.execute("SELECT 1 FROM items LIMIT 1").fetchone() is not None
+
+
 def apply_page(db, kiosk_id: str, page: dict, cursor: str, chunk: int = CHUNK) -> Iterator[int]:
     """Apply one page of the central store's changes, `chunk` rows per transaction; yields after each commit.
 

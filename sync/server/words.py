@@ -88,6 +88,20 @@ FLAGS = {
     "kiosk": N_("The kiosk asked for a look"),
 }
 
+# What a librarian (or a kiosk) did to a book or a card, as the registers show it (the audit's action codes).
+ACTIONS = {
+    "item available": N_("made available again"),
+    "item repair": N_("sent to repair"),
+    "item withdrawn": N_("withdrawn"),
+    "item lost": N_("marked lost"),
+    "item found": N_("found again"),
+    "item rehomed": N_("moved to another home"),
+    "item edited": N_("details changed"),
+    "patron active": N_("card allowed again"),
+    "patron blocked": N_("card stopped"),
+    "patron edited": N_("details changed"),
+}
+
 RESOLUTIONS = {"accept": N_("accepted"), "reverse": N_("reversed"), "lost": N_("lost")}
 
 DESK_NEEDS_BOOK = N_("Scan a book, or type its id or tag.")
