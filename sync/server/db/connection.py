@@ -140,6 +140,18 @@ class SqliteStore(sqlite_utils.Database):
         return False
 
 
+class NulInText(KioskError):
+    """A value with a NUL character (U+0000), which PostgreSQL's text cannot hold (SQLite's can)."""
+
+
+def _without_nul(params: Iterable) -> list:
+    """`params` as a list; `NulInText` when a text among them holds a NUL (refused before the server sees it)."""
+    params = list(params)
+    if any(isinstance(p, str) and "\x00" in p for p in params):
+        raise NulInText("a value holds a NUL character (U+0000), which no text in the store can hold")
+    return params
+
+
 class PostgresStore:
     """A PostgreSQL database through psycopg 3, offering the surface of `SqliteStore`."""
 
@@ -164,10 +176,10 @@ class PostgresStore:
 
     def execute(self, sql: str, params: Optional[Iterable] = None):
         """Run one statement; the cursor, as sqlite3's: fetchone, fetchall, iteration, description."""
-        return self.conn.execute(self.sql.translate(sql), list(params or []))
+        return self.conn.execute(self.sql.translate(sql), _without_nul(params or []))
 
     def executemany(self, sql: str, rows: Iterable) -> None:
-        rows = [list(r) for r in rows]
+        rows = [_without_nul(r) for r in rows]
         if rows:
             with self.conn.cursor() as cursor:
                 cursor.executemany(self.sql.translate(sql), rows)
@@ -181,7 +193,7 @@ class PostgresStore:
         from psycopg.rows import dict_row
 
         with self.conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(self.sql.translate(sql), list(params or []))
+            cursor.execute(self.sql.translate(sql), _without_nul(params or []))
             rows = cursor.fetchall()
         return iter(rows)
 

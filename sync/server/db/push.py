@@ -104,6 +104,8 @@ def _corrected_due(db, row: dict, policy) -> Optional[str]:
 def _new_rows(db, kiosk_id: str, rows: list[dict]) -> list[dict]:
     """The rows not held yet; a held one with other content is a `Conflict` (and a row sent twice counts once)."""
     seqs = {row["seq"] for row in rows}
+    if not seqs:
+        return []  # a push of no records: a report of the kiosk's health alone
     # A batch is a run of sequence numbers: one range read, not one lookup a record.
     held = {r["seq"]: r for r in db.query(f"SELECT {', '.join(RECORD_FIELDS)} FROM log WHERE kiosk_id = ?"
                                           " AND seq BETWEEN ? AND ?", [kiosk_id, min(seqs), max(seqs)])
