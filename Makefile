@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean translations pi-check constraints
+.PHONY: demo test bench clean translations pg-check pi-check constraints
 
 $(STAMP): pyproject.toml VERSION
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml VERSION
 demo: $(STAMP)
 	$(PY) -m kiosk.demo
 
+# Every test but the slow checks below (each runs in CI after it).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m 'not pi and not pg'
+
+# The central store's tests again on PostgreSQL: a throwaway cluster of
+# Debian's postgresql (initdb, pg_ctl) that tests/conftest.py starts.
+pg-check: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m pg
 
 # The slow proof that a kiosk installs and starts on a Pi's software stack:
 # install.sh --kiosk for real in arm64 Debian 12 and 13 roots under

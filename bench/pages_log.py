@@ -159,27 +159,37 @@ def main() -> None:
         with central_store(Path(tmp), [], prepare=fill(args.records)) as central:
             print(f"{args.records:,} log records written and the store started in {time.perf_counter() - t0:.1f} s;"
                   f" statistics it keeps: {statistics_held(central.db)}")
-            browser = login(central.url)
-            for _ in range(WARM_UP):  # the server's worker threads open their connections
-                page(browser, central.url, {})
-            # Round after round through every request, so that a noisy neighbour hurts all alike.
-            made = {BASELINE: lambda: {}, **requests_to_time(random.Random(2))}
-            samples = {name: [] for name in made}
-            for _ in range(args.repeat):
-                for name, make in made.items():
-                    samples[name].append(page(browser, central.url, make())[0])
-            results = {name: p95(times) for name, times in samples.items()}
-            base = results.pop(BASELINE)
-            deeper = [s for klass in ("3B", "5E")
-                      for s in deep(browser, central.url, {"kind": "checkout", "klass": klass}, DEPTH)]
-            if deeper:  # a log too short has no second page
-                results[f"kind + class, pages 2-{DEPTH + 1}"] = p95(deeper)
-        print(f"  baseline: {BASELINE:<30} p95 {base * 1000:7.1f} ms")
-        for name, value in results.items():
-            print(f"  {name:<40} p95 {value * 1000:7.1f} ms   {value / base:5.1f} x baseline   "
-                  f"target <= {TARGET * 1000:.0f} ms")
-            figure(f"/log p95, {name}", value * 1000, "ms", baseline=base * 1000, baseline_is=BASELINE,
-                   at_most=TARGET * 1000)
+            base, results = measure(central.url, args.repeat)
+        show(base, results)
+
+
+def measure(url: str, repeat: int) -> tuple[float, dict[str, float]]:
+    """Logged in to the store at `url`: the baseline's p95 and each request's (seconds)."""
+    browser = login(url)
+    for _ in range(WARM_UP):  # the server's worker threads open their connections
+        page(browser, url, {})
+    # Round after round through every request, so that a noisy neighbour hurts all alike.
+    made = {BASELINE: lambda: {}, **requests_to_time(random.Random(2))}
+    samples = {name: [] for name in made}
+    for _ in range(repeat):
+        for name, make in made.items():
+            samples[name].append(page(browser, url, make())[0])
+    results = {name: p95(times) for name, times in samples.items()}
+    base = results.pop(BASELINE)
+    deeper = [s for klass in ("3B", "5E") for s in deep(browser, url, {"kind": "checkout", "klass": klass}, DEPTH)]
+    if deeper:  # a log too short has no second page
+        results[f"kind + class, pages 2-{DEPTH + 1}"] = p95(deeper)
+    return base, results
+
+
+def show(base: float, results: dict[str, float], where: str = "") -> None:
+    """Each p95 against the baseline and the target, printed and noted for the table (`where`: the store)."""
+    print(f"  baseline: {BASELINE:<30} p95 {base * 1000:7.1f} ms")
+    for name, value in results.items():
+        print(f"  {name:<40} p95 {value * 1000:7.1f} ms   {value / base:5.1f} x baseline   "
+              f"target <= {TARGET * 1000:.0f} ms")
+        figure(f"/log p95{where}, {name}", value * 1000, "ms", baseline=base * 1000, baseline_is=BASELINE,
+               at_most=TARGET * 1000)
 
 
 def statistics_held(db) -> str:

@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 # checks that no script in bench/ is left out).
 BENCHES = ("tap_latency.py", "tap_untrusted.py", "sync_push.py", "sync_pull.py", "sync_many.py", "sync_tap_wait.py",
            "pages_log.py", "stocktake.py", "reader_idle.py", "screen_bench.py", "idle_cpu.py", "idle_rotation.py",
-           "import_push.py")
+           "district.py", "import_push.py")
 HELPERS = ("report.py", "sync_common.py", "workload.py", "fleet.py")
 LIMITS = {"at_most": "<=", "at_least": ">=", "ratio_at_most": "ratio <=", "ratio_at_least": "ratio >="}
 

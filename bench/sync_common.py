@@ -112,9 +112,11 @@ class Central:
 
 
 @contextmanager
-def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[Central]:
-    """`kiosk-central serve` on a free loopback port over a new store in `folder`, with these kiosks."""
-    location = str(folder / "central.db")
+def central_store(folder: Path, kiosk_ids: list[str], prepare=None, location: str | None = None,
+                  options: tuple[str, ...] = ()) -> Iterator[Central]:
+    """`kiosk-central serve [options]` on a free loopback port with these kiosks, over a new store in `folder`
+    (or at `location`, a PostgreSQL URL say)."""
+    location = location or str(folder / "central.db")
     db = central_db.init_db(location)
     tokens = {kiosk_id: central_db.add_kiosk(db, kiosk_id) for kiosk_id in kiosk_ids}
     if prepare is not None:
@@ -124,7 +126,7 @@ def central_store(folder: Path, kiosk_ids: list[str], prepare=None) -> Iterator[
         port = probe.getsockname()[1]
     log = open(folder / "central.log", "wb")
     server = subprocess.Popen(command("kiosk-central", "sync.server.cli") + ["serve", "--db", location, "--port",
-                              str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              str(port), *options], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         deadline = time.monotonic() + 30

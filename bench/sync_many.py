@@ -52,8 +52,8 @@ class Burst:
     sent_again: int  # pushes sent again after a read timeout, in the kiosks' rounds
 
 
-def push_at_once(folder: Path, central, ids: list[str], records: int) -> Burst:
-    """Every kiosk's `kiosk sync --once` at one moment, then the failed ones again; all checked."""
+def prepare_kiosks(folder: Path, central, ids: list[str], records: int) -> dict[str, tuple[Path, Path, set]]:
+    """Each kiosk's database (the catalog pulled, `records` loan records waiting), config and shelf of items."""
     template, template_config = kiosk_files(folder, "template", central.url, central.tokens["template"])
     synced(sync_once(template, template_config), template)
     kiosks = {}
@@ -62,11 +62,35 @@ def push_at_once(folder: Path, central, ids: list[str], records: int) -> Burst:
         clone(template, db_path, kiosk_id)
         shelf = lend_and_return(db_path, kiosk_id, records, range(n * SHELF, (n + 1) * SHELF), PATRONS, seed=n)
         kiosks[kiosk_id] = (db_path, config, shelf)
+    return kiosks
+
+
+def fleet_ready(kiosks: dict[str, tuple[Path, Path, set]]) -> subprocess.Popen:
+    """bench/fleet.py over these kiosks, ready: a line on its standard input starts them all."""
     fleet = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fleet.py")]
                              + [str(f) for db_path, config, _ in kiosks.values() for f in (db_path, config)],
                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if fleet.stdout.readline().strip() != "ready":
         raise SystemExit("the kiosks' launcher did not start")
+    return fleet
+
+
+def check(central, kiosks: dict[str, tuple[Path, Path, set]], records: int) -> None:
+    """Every record held once, every kiosk acknowledged to its last, each kiosk's loans the central store's."""
+    total = len(kiosks) * records
+    held, acked = central.held(), central.acked()
+    if held != (total, total) or any(acked[k] != records for k in kiosks):
+        raise SystemExit(f"held {held[0]} records, {held[1]} distinct, of {total}; acknowledged "
+                         f"{sum(acked[k] for k in kiosks)}")
+    disagree = [k for k, (db_path, _, shelf) in kiosks.items() if kiosk_loans(db_path, shelf) != central.loans(shelf)]
+    if disagree:
+        raise SystemExit(f"the loans of {', '.join(disagree)} differ from the central store's")
+
+
+def push_at_once(folder: Path, central, ids: list[str], records: int) -> Burst:
+    """Every kiosk's `kiosk sync --once` at one moment, then the failed ones again; all checked."""
+    kiosks = prepare_kiosks(folder, central, ids, records)
+    fleet = fleet_ready(kiosks)
     total = len(ids) * records
     cpu_before = cpu_seconds(central.pid)
     start = time.monotonic()
@@ -86,13 +110,7 @@ def push_at_once(folder: Path, central, ids: list[str], records: int) -> Burst:
     for kiosk_id in burst.failed:
         synced(sync_once(*kiosks[kiosk_id][:2]), kiosks[kiosk_id][0])
     burst.sent_again = sum(pushes_sent_again(db_path) for db_path, _, _ in kiosks.values())
-    held, acked = central.held(), central.acked()
-    if held != (total, total) or any(acked[k] != records for k in ids):
-        raise SystemExit(f"held {held[0]} records, {held[1]} distinct, of {total}; acknowledged "
-                         f"{sum(acked[k] for k in ids)}")
-    disagree = [k for k, (db_path, _, shelf) in kiosks.items() if kiosk_loans(db_path, shelf) != central.loans(shelf)]
-    if disagree:
-        raise SystemExit(f"the loans of {', '.join(disagree)} differ from the central store's")
+    check(central, kiosks, records)
     return burst
 
 

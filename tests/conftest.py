@@ -6,6 +6,10 @@
 - `dummy_display`: pygame on SDL's dummy video driver, for one module.
 - `demo_central`: a central store on loopback with the demo patrons and books and three kiosks.
 - `pages_central`: the same with a librarian (`wu`, `tests.servers.PASSWORD`) and a few records, for the pages.
+- `store_url`, `module_store_url`: a new central store's location, once a SQLite file and once a database on a
+  throwaway PostgreSQL cluster (tests/postgres.py, `pg_cluster`), so that the central store's tests run on both;
+  `demo_central` and `pages_central` are made at it. The PostgreSQL runs are marked `pg` and `slow`; with
+  CI=true a missing PostgreSQL fails the run instead of skipping them.
 - `chromium`: Debian's headless Chromium through Playwright (one per session).
 
 `pytest -m "not slow"` is the quick set; `make test` runs everything.
@@ -15,9 +19,13 @@ from __future__ import annotations
 
 import os
 import shutil
+
 import pytest
 
+from tests.postgres import Cluster, binaries
 from tests.servers import CentralServer, seed_demo, seed_pages
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.pg, pytest.mark.slow])]
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -84,12 +92,41 @@ def dummy_display():
 # ------------------------------------------------------------ the central store
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the whole run; each test file or test takes a fresh database in it."""
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: CI installs it from docs/test-packages.txt")
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    with Cluster() as cluster:
+        yield cluster
+
+
+def _store(request, folder) -> str:
+    if request.param == "sqlite":
+        return str(folder / "central.db")
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path) -> str:
+    """A new, empty central store: a SQLite path, then a PostgreSQL URL."""
+    return _store(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store_url(request, tmp_path_factory) -> str:
+    """`store_url` shared by the tests of one file."""
+    return _store(request, tmp_path_factory.mktemp("central"))
+
+
 @pytest.fixture
-def demo_central(tmp_path):
+def demo_central(store_url):
     """A central store on loopback with the demo data; `.tokens`, `.db` and `.path` beside `.url`."""
     from sync.server import db as store
 
-    path = tmp_path / "central.db"
+    path = store_url
     db = store.init_db(path)
     tokens = seed_demo(db)
     with CentralServer(path) as server:
@@ -98,9 +135,9 @@ def demo_central(tmp_path):
 
 
 @pytest.fixture
-def pages_central(tmp_path):
+def pages_central(store_url):
     """`seed_pages` served on loopback; `.db` beside `.url`."""
-    path = tmp_path / "central.db"
+    path = store_url
     db = seed_pages(path)
     with CentralServer(path) as server:
         server.db = db

@@ -31,6 +31,7 @@ TINY = {
     "sync_tap_wait.py": ["--taps", "20", "--pages", "2"],
     "stocktake.py": ["--books", "10000", "--taps", "4000"],  # its shape (3,000 loans, ...) needs a few thousand books
     "idle_rotation.py": ["0.5"],
+    "district.py": ["--kiosks", "3", "--records", "40", "--log-records", "3000", "--repeat", "2"],
     "import_push.py": ["--rows", "300"],
 }
 

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.servers import PASSWORD
+from tests.test_schools import district  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -120,3 +121,29 @@ def test_a_hostile_title_shows_as_text(browser, central):
     expect(page.get_by_text("<script>alert(1)</script><b>bold</b>")).to_be_visible()
     assert page.locator("main b").count() == 0
     assert alerts == []
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+def test_a_district_account_reads_every_school_and_opens_one(browser, district, tmp_path):
+    from tests.test_schools import checkout, push
+
+    out = shots(tmp_path)
+    for school, books in (("north", ["B0001", "B0002", "B0003"]), ("south", ["B0002"])):
+        records = [checkout(100 + n, "S1001", book) for n, book in enumerate(books)]
+        assert push(district.url, "door", district.tokens[school], records).status_code == 200
+    page = browser.new_page(viewport={"width": 1100, "height": 700})
+    page.goto(district.url + "/login")
+    page.get_by_label("Name").fill("zhang")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="District").click()
+    expect(page.get_by_role("heading", name="The district's reading this term")).to_be_visible()
+    expect(page.get_by_role("cell", name="north", exact=True)).to_be_visible()
+    expect(page.locator("svg[role=img]")).to_be_visible()
+    page.screenshot(path=str(out / "district.png"), full_page=True)
+    page.get_by_role("button", name="Open south").click()
+    expect(page.get_by_role("banner")).to_contain_text("south")
+    page.get_by_role("link", name="Patrons").click()
+    expect(page.get_by_text("Mia of south")).to_be_visible()
+    assert page.get_by_text("Mia of north").count() == 0

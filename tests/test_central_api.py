@@ -15,8 +15,8 @@ T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory):
-    path = tmp_path_factory.mktemp("central") / "central.db"
+def central(module_store_url):
+    path = module_store_url
     db = store.init_db(path)
     tokens = seed_demo(db)
     with CentralServer(path) as server:
@@ -145,8 +145,8 @@ def test_bad_bodies_are_refused_naming_the_field_and_store_nothing(central, body
 
 
 @pytest.mark.parametrize("order", [("cabinet-3a", "door"), ("door", "cabinet-3a")])
-def test_lent_at_a_cabinet_and_returned_at_the_door_ends_returned_whichever_syncs_first(tmp_path, order):
-    path = tmp_path / "central.db"
+def test_lent_at_a_cabinet_and_returned_at_the_door_ends_returned_whichever_syncs_first(store_url, order):
+    path = store_url
     db = store.init_db(path)
     tokens = {k: store.add_kiosk(db, k) for k in ("door", "cabinet-3a")}
     with CentralServer(path) as server:
@@ -255,11 +255,11 @@ def test_the_openapi_description_is_published(central):
     assert "/api/v1/changes" in spec["paths"]
 
 
-def test_kiosks_pushing_at_once_all_get_answers(tmp_path):
+def test_kiosks_pushing_at_once_all_get_answers(store_url):
     """Many kiosks at the same moment: every push answered 200 on the first try, each record held once."""
     import threading
 
-    path = tmp_path / "central.db"
+    path = store_url
     db = store.init_db(path)
     tokens = {f"cabinet-{n}": store.add_kiosk(db, f"cabinet-{n}") for n in range(8)}
     with CentralServer(path) as server:

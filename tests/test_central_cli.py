@@ -17,8 +17,8 @@ def run(*args, **kwargs):
     return CliRunner().invoke(main, [str(a) for a in args], **kwargs)
 
 
-def test_add_kiosk_prints_the_token_once_and_keeps_only_its_hash(tmp_path):
-    db_path = tmp_path / "central.db"
+def test_add_kiosk_prints_the_token_once_and_keeps_only_its_hash(store_url):
+    db_path = store_url
     assert run("init", "--db", db_path).exit_code == 0
     result = run("add-kiosk", "door", "--db", db_path)
     assert result.exit_code == 0
@@ -34,8 +34,8 @@ def test_add_kiosk_prints_the_token_once_and_keeps_only_its_hash(tmp_path):
     assert run("add-kiosk", "door 2", "--db", db_path).exit_code == 1
 
 
-def test_imports_are_all_or_nothing_with_every_bad_row_named(tmp_path):
-    db_path = tmp_path / "central.db"
+def test_imports_are_all_or_nothing_with_every_bad_row_named(tmp_path, store_url):
+    db_path = store_url
     assert run("init", "--db", db_path).exit_code == 0
     assert run("import", "patrons", DEMO / "patrons.csv", "--db", db_path).exit_code == 0
     bad = tmp_path / "items.csv"
@@ -51,8 +51,7 @@ def test_imports_are_all_or_nothing_with_every_bad_row_named(tmp_path):
     assert store.open_db(db_path).execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
 
 
-def seeded(tmp_path):
-    db_path = tmp_path / "central.db"
+def seeded(db_path):
     run("init", "--db", db_path)
     run("import", "patrons", DEMO / "patrons.csv", "--db", db_path)
     run("import", "items", DEMO / "items.csv", "--db", db_path)
@@ -70,8 +69,8 @@ def seeded(tmp_path):
     return db_path
 
 
-def test_reports_as_table_json_and_csv(tmp_path):
-    db_path = seeded(tmp_path)
+def test_reports_as_table_json_and_csv(store_url):
+    db_path = seeded(store_url)
     table = run("report", "loans", "--db", db_path, "--today", "2026-11-23")
     assert table.exit_code == 0 and "Charlotte's Web" in table.output and "Matilda" in table.output
     overdue = [json.loads(line) for line in

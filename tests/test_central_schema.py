@@ -27,8 +27,8 @@ schema.config.generation.update(modes=list(GenerationMode), allow_x00=True, dete
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory):
-    path = tmp_path_factory.mktemp("schema") / "central.db"
+def central(module_store_url):
+    path = module_store_url
     db = store.init_db(path)
     token = store.add_kiosk(db, "door")
     with CentralServer(path) as server:

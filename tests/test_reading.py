@@ -13,8 +13,8 @@ DEMO = Path(__file__).resolve().parent.parent / "kiosk" / "demo" / "files"
 TODAY = date(2026, 11, 23)
 
 
-def seeded(tmp_path):
-    db = store.init_db(tmp_path / "central.db")
+def seeded(url):
+    db = store.init_db(url)
     store.import_csv(db, "patrons", (DEMO / "patrons.csv").read_text(), "patrons.csv")
     store.import_csv(db, "items", (DEMO / "items.csv").read_text(), "items.csv")
     store.add_kiosk(db, "door")
@@ -43,8 +43,8 @@ def seeded(tmp_path):
     return db
 
 
-def test_statistics_against_the_reading_goals(tmp_path):
-    db = seeded(tmp_path)
+def test_statistics_against_the_reading_goals(store_url):
+    db = seeded(store_url)
     facts = store.reading_statistics(db, store.term_start(db, TODAY), TODAY)
     assert facts["since"] == "2026-09-01"
     books = {s["id"]: s["books"] for s in facts["students"]}
@@ -57,10 +57,10 @@ def test_statistics_against_the_reading_goals(tmp_path):
     assert facts["total_loans"] == 6
 
 
-def test_forgotten_loans_lose_the_student_but_the_statistics_still_add_up(tmp_path):
-    db = seeded(tmp_path)
+def test_forgotten_loans_lose_the_student_but_the_statistics_still_add_up(store_url):
+    db = seeded(store_url)
     before = store.reading_statistics(db, date(2026, 1, 1), TODAY)
-    result = CliRunner().invoke(central, ["forget", "--db", str(tmp_path / "central.db"), "--before", "2026-09-01"])
+    result = CliRunner().invoke(central, ["forget", "--db", store_url, "--before", "2026-09-01"])
     assert result.exit_code == 0 and "3 returned loans" in result.output
     old = db.execute("SELECT patron_id, details FROM log WHERE corrected_at < '2026-09-01'").fetchall()
     assert all(patron is None and "from_patron" not in details for patron, details in old)  # the link is gone
@@ -75,8 +75,8 @@ def test_forgotten_loans_lose_the_student_but_the_statistics_still_add_up(tmp_pa
     assert store.reading_statistics(db, date(2026, 1, 1), TODAY)["total_loans"] == 6
 
 
-def test_an_open_loan_keeps_its_student(tmp_path):
-    db = seeded(tmp_path)
+def test_an_open_loan_keeps_its_student(store_url):
+    db = seeded(store_url)
     store.forget_returned(db, date(2026, 12, 31))
     assert db.execute("SELECT patron_id FROM log WHERE item_id = 'B0004' AND kind = 'checkout'").fetchone()[0] \
         == "S1001"

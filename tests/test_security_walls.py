@@ -26,7 +26,7 @@ def forms(central):  # noqa: F811
     values = {"row_id": "B0003", "status": "withdrawn", "uid": "04CAFE0000BEEF", "kind": "items", "target": "B0002",
               "kiosk_id": "door", "seq": "2", "resolution": "lost", "student.loan_days": "30", "title": "Changed",
               "item": "B0002", "due": "2026-12-20", "what": "lost", "home": "library", "since": "2026-11-01",
-              "confirmed": "1"}
+              "confirmed": "1", "school": "1"}
     for method, route in page_routes(central.app):
         if (method, route.path) not in PUBLIC:
             path = filled(route.path, "B0001").replace("/x", "").replace("{charge_id}", "1").replace("{number}", "1")

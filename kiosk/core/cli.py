@@ -49,15 +49,16 @@ class CommandLine(click.Group):
             raise Refused(self.prog, f"{ctx.meta.get(DB_META, 'the database')}: {describe(exc)}") from None
 
 
-def import_commands(group: click.Group, do_import: Callable[[str, str, str], tuple[int, str]], db_option) -> None:
+def import_commands(group: click.Group, do_import: Callable[..., tuple[int, str]], db_option) -> None:
     """`import patrons CSV` and `import items CSV` under `group`.
 
     `do_import(kind, csv_path, db_path)` returns the rows imported and the
     encoding the file was read in (UTF-8, GBK or GB18030), which is said.
+    `db_option` may add options of its own: they are passed on to `do_import` by name.
     """
     for kind, columns in (("patrons", PATRON_COLUMNS), ("items", ITEM_COLUMNS)):
-        def command(csv_path, db_path, kind=kind):
-            count, encoding = do_import(kind, csv_path, db_path)
+        def command(csv_path, db_path, kind=kind, **options):
+            count, encoding = do_import(kind, csv_path, db_path, **options)
             click.echo(f"{csv_path}: imported {count} {kind} (read as {encoding})")
 
         command.__doc__ = f"{kind.capitalize()}: {','.join(columns)}."

@@ -69,12 +69,15 @@ def check_files(path: Path, what: str) -> None:
 
 
 def open_durable(path: str | Path, named_migrations: Migrations, *, application_id: int, what: str,
-                 create: bool = False, check: bool = True, busy_ms: int = 5000) -> sqlite_utils.Database:
+                 create: bool = False, check: bool = True, busy_ms: int = 5000,
+                 database=sqlite_utils.Database) -> sqlite_utils.Database:
     """Open a database in WAL with `synchronous=FULL` and migrate it, after the checks above.
 
     `create` allows a missing file to be made (only the `init` commands pass
     it); `check` runs `PRAGMA quick_check` (once per process is enough: it
-    reads the whole file). Raises `DatabaseRefused` with one line.
+    reads the whole file); `database` is the class of the connection made
+    (sqlite-utils' `Database` or a subclass). Raises `DatabaseRefused` with
+    one line.
     """
     path = Path(path)
     existed = path.exists()
@@ -86,7 +89,7 @@ def open_durable(path: str | Path, named_migrations: Migrations, *, application_
         raise DatabaseRefused(f"{path}: the folder {path.parent} does not exist")
     db = None
     try:
-        db = sqlite_utils.Database(str(path))
+        db = database(str(path))
         db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         if existed:
             _check_contents(db, path, named_migrations, application_id, what, check)

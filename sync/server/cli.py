@@ -9,6 +9,7 @@ a non-zero exit status. Only `kiosk-central init` makes a database (and
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import NoReturn
 import unicodedata
@@ -22,9 +23,17 @@ from kiosk.domain.model import KIOSK_ID_RULE, is_kiosk_id
 from kiosk.domain.text import bad_character
 from sync.server import db as store
 from sync.server.cli_desk import desk_commands
+from sync.server.cli_district import district_commands
 
-DB = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
-                  help="The central store's database file.")
+DB = click.option("--db", "db_path", required=True, metavar="FILE|URL",
+                  help="The central store: a SQLite file, or a postgresql://user@host/dbname URL.")
+SCHOOL = click.option("--school", default=None, metavar="NAME",
+                      help="The school, in a store that holds several (kiosk-central add-school).")
+
+
+def db_and_school(command):
+    """`--db` and `--school` for a command about one school."""
+    return DB(SCHOOL(command))
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
@@ -32,10 +41,11 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise Refused("kiosk-central", message, status)
 
 
-def open_existing(db_path: str):
-    """The central database, checked; a missing, damaged, foreign or newer one ends the command with one line."""
-    note_db(db_path)
-    return store.open_db(db_path)
+def open_existing(db_path: str, school: str | None = None, district: bool = False):
+    """The central store, checked, working in `school` (or the district's accounts); a missing, damaged, foreign
+    or newer one ends the command with one line."""
+    note_db(store.shown(db_path))
+    return store.open_db(db_path, school, district=district)
 
 
 class CentralGroup(CommandLine):
@@ -56,42 +66,52 @@ def main():
               help="Serve HTTPS with this certificate (PEM, with its chain).")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The certificate's private key (PEM).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes answering requests (PostgreSQL only: a SQLite store has one writer).")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A web server in front of the store (an address or a network; repeatable) whose "
                    "X-Forwarded-Proto and X-Forwarded-For are believed.")
 @click.option("--max-upload-mb", type=click.FloatRange(min=0.001, max=1024), default=10, show_default=True,
               help="The largest CSV file the import page takes.")
-def serve(db_path, host, port, ssl_certfile, ssl_keyfile, trusted_proxies, max_upload_mb):
+def serve(db_path, host, port, ssl_certfile, ssl_keyfile, workers, trusted_proxies, max_upload_mb):
     """Run the central store's web service."""
     import uvicorn
 
-    from sync.server.app import create_app
+    from sync.server.app import DB_VARIABLE, SETTINGS_VARIABLE, create_app, settings_for_workers
     from sync.server.settings import Settings
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         fail("--ssl-certfile and --ssl-keyfile go together")
+    if workers > 1 and not store.is_postgres(db_path):
+        fail("--workers: a SQLite store is written by one process; several need a PostgreSQL store")
     try:
         settings = Settings(trusted_proxies=tuple(trusted_proxies), max_upload_mb=max_upload_mb)
     except ValueError as exc:
         fail(str(exc))
-    note_db(db_path)
-    app = create_app(db_path, settings)
+    note_db(store.shown(db_path))
     # Access logs would show request lines only; tokens travel in headers and
     # are never logged. Proxy headers are the app's to judge (--trusted-proxy).
-    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                log_level="info", access_log=True, proxy_headers=False)
+    options = dict(host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, log_level="info",
+                   access_log=True, proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(create_app(db_path, settings), **options)
+        return
+    # Each worker process builds its own application from the URL (uvicorn imports the factory by name).
+    os.environ[DB_VARIABLE] = db_path
+    os.environ[SETTINGS_VARIABLE] = settings_for_workers(settings)
+    uvicorn.run("sync.server.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 @main.command(name="add-kiosk")
 @click.argument("kiosk_id", metavar="ID")
-@DB
+@db_and_school
 @click.option("--name", default=None, help="A name for people (default: the id).")
 @click.option("--new-token", is_flag=True, help="Give an existing kiosk a new token (the old one stops working).")
-def add_kiosk(kiosk_id, db_path, name, new_token):
-    """Register a kiosk; prints its token once (put it in the kiosk's [central] token)."""
+def add_kiosk(kiosk_id, db_path, school, name, new_token):
+    """Register a kiosk of a school; prints its token once (put it in the kiosk's [central] token)."""
     if not is_kiosk_id(kiosk_id):  # said before the database is even looked at
         fail(f"kiosk id {kiosk_id!r}: use {KIOSK_ID_RULE}")
-    db = open_existing(db_path)
+    db = open_existing(db_path, school)
     token = store.add_kiosk(db, kiosk_id, name, replace=new_token)
     click.echo(token)
     click.echo(f"kiosk {kiosk_id}: token above is shown only now; the store keeps only its hash", err=True)
@@ -99,13 +119,16 @@ def add_kiosk(kiosk_id, db_path, name, new_token):
 
 @main.command(name="add-librarian")
 @click.argument("name")
-@DB
+@db_and_school
+@click.option("--district", is_flag=True, help="A district account: every school, and the district's statistics.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
-def add_librarian(name, db_path, password_stdin):
-    """Add a librarian account, or set a new password (which ends the old sessions)."""
+def add_librarian(name, db_path, school, district, password_stdin):
+    """Add a librarian account of a school (or the district), or set a new password (which ends the old sessions)."""
     from sync.server.auth import hash_password, password_problem
 
-    db = open_existing(db_path)
+    if district and school:
+        fail("a librarian belongs to one school (--school) or to the district (--district), not both")
+    db = open_existing(db_path, school, district=district)
     if not name.strip() or len(name) > 64 or bad_character(name):
         fail(f"librarian name {name!r}: 1 to 64 characters, none of them a control character")
     if password_stdin:
@@ -115,7 +138,7 @@ def add_librarian(name, db_path, password_stdin):
     problem = password_problem(password, name)
     if problem:
         fail(problem)
-    store.set_librarian(db, name, hash_password(password))
+    store.add_librarian(db, name, hash_password(password), db.school_id)
     click.echo(f"librarian {name}: password set")
 
 
@@ -124,22 +147,23 @@ def import_():
     """Import patrons or items from CSV (all or nothing); kiosks get them at their next sync."""
 
 
-def _import(kind: str, csv_path: str, db_path: str) -> tuple[int, str]:
-    db = open_existing(db_path)
+def _import(kind: str, csv_path: str, db_path: str, school: str | None = None) -> tuple[int, str]:
+    db = open_existing(db_path, school)
     text, encoding = read_csv_named(csv_path)
     return store.import_csv(db, kind, text, csv_path), encoding
 
 
-import_commands(import_, _import, DB)
+import_commands(import_, _import, db_and_school)
+district_commands(main, DB)
 
 
 @main.command()
-@DB
+@db_and_school
 @click.option("--before", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Forget loans returned before this day (default: the start of this term).")
-def forget(db_path, before):
+def forget(db_path, school, before):
     """Privacy: returned loans older than the retention lose their link to the student; counts stay."""
-    db = open_existing(db_path)
+    db = open_existing(db_path, school)
     day = before.date() if before else store.term_start(db, date.today())
     count = store.forget_returned(db, day)
     click.echo(f"{count} returned loans before {day.isoformat()} kept as counts only")
@@ -149,9 +173,9 @@ def forget(db_path, before):
 @DB
 def init(db_path):
     """Create the central store's database (safe to run again on it; refuses any other file)."""
-    note_db(db_path)
+    note_db(store.shown(db_path))
     db = store.init_db(db_path)
-    click.echo(f"{db_path}: central store ready (epoch {store.epoch(db)})")
+    click.echo(f"{store.shown(db_path)}: central store ready (epoch {store.epoch(db)})")
 
 
 @main.command()
@@ -184,7 +208,7 @@ REPORTS = ("loans", "overdue", "log", "flagged", "charges", "stocktake", "homes"
 
 @main.command()
 @click.argument("name", type=click.Choice(REPORTS))
-@DB
+@db_and_school
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -192,11 +216,11 @@ REPORTS = ("loans", "overdue", "log", "flagged", "charges", "stocktake", "homes"
 @click.option("--class", "class_name", default=None, help="Loans or overdue loans of this class only.")
 @click.option("--home", default=None, help="stocktake: the home whose shelves were counted, like class-3a.")
 @click.option("--since", default=None, help="stocktake: the day from which counts are taken, like 2026-11-23.")
-def report(name, db_path, as_json, as_csv, today, class_name, home, since):
+def report(name, db_path, school, as_json, as_csv, today, class_name, home, since):
     """Reports: current loans, overdue loans, the merged log, flagged records, charges, a stocktake, the homes."""
     if as_json and as_csv:
         fail("choose one of --json and --csv")
-    db = open_existing(db_path)
+    db = open_existing(db_path, school)
     day = today.date() if today else store.local_today(db)
     if name == "loans":
         rows = store.current_loans(db, day)

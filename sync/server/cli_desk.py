@@ -21,7 +21,7 @@ DATE = click.DateTime(["%Y-%m-%d"])
 
 
 def _existing(db_path: str):
-    if not Path(db_path).exists():
+    if not store.is_postgres(db_path) and not Path(db_path).exists():
         raise store.CentralError(f"{db_path}: no such database")
     return store.open_db(db_path)
 

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Optional
 
 from kiosk.core.durable import DatabaseRefused, check_files, describe
-from sync.server.db.schema import CentralError, epoch, init_db, new_epoch, open_db
+from sync.server.db.connection import is_postgres
+from sync.server.db.schema import CentralError, epoch, new_epoch
+from sync.server.db.opening import init_db, open_db
+
+ON_POSTGRESQL = ("a PostgreSQL store is backed up with pg_dump and restored with pg_restore (README: Backups);"
+                 " after pg_restore, `kiosk-central restored --db URL` tells the kiosks")
 
 BACKUP_PATTERN = "central-*.db"
 
@@ -52,6 +57,8 @@ def backup(db_path: str | Path, to: str | Path, keep: Optional[int] = None,
     Returns the backup's path. Nothing is written at `to` unless the copy
     checks out (it is written beside and renamed).
     """
+    if is_postgres(db_path):
+        raise CentralError(ON_POSTGRESQL)
     db = open_db(db_path, check=False)
     to = Path(to)
     if to.is_dir():
@@ -87,6 +94,8 @@ def restore(db_path: str | Path, source: str | Path, now: Optional[datetime] = N
     epoch, the kiosks and their acknowledged records, and where the replaced
     database went.
     """
+    if is_postgres(db_path):
+        raise CentralError(ON_POSTGRESQL)
     db_path, source = Path(db_path), Path(source)
     if not source.exists():
         raise DatabaseRefused(f"{source}: no such backup")

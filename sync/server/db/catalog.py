@@ -122,7 +122,7 @@ def set_status(db, librarian: str, table: str, row_id: str, status: str, note: s
             raise CentralError(f"no {table[:-1]} with id {row_id!r}")
         db.execute(f"UPDATE {table} SET status = ?, {since_column} = CASE WHEN ? THEN COALESCE({since_column}, ?)"
                    f" ELSE NULL END, rev = ? WHERE id = ?",
-                   [status, int(out_of_service), iso(utc_now()), next_revs(db, 1), row_id])
+                   [status, out_of_service, iso(utc_now()), next_revs(db, 1), row_id])
         audit(db, librarian, f"{table[:-1]} {status}", row_id, note)
 
 

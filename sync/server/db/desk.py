@@ -20,7 +20,7 @@ from sync.server.db import charges
 from sync.server.db.audit import audit
 from sync.server.db.catalog import get_rules, set_status
 from sync.server.db.kiosks import DESK_ID
-from sync.server.db.push import remerge_item
+from sync.server.db.remerge import remerge_item
 from sync.server.db.schema import CentralError, iso, utc_now
 from sync.server.db.settings import get_settings, zone
 

@@ -16,7 +16,7 @@ from sync.server.db.schema import CentralError, epoch, iso, utc_now
 DESK_ID = "desk"  # the librarian's desk writes to the merged log as this kiosk (schema: desk_0001)
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     # Tokens are 256 random bits: a fast hash is enough (passwords are not).
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -35,15 +35,15 @@ def add_kiosk(db, kiosk_id: str, name: str | None = None, replace: bool = False)
         if exists and not replace:
             raise CentralError(f"kiosk {kiosk_id} is already registered (--new-token gives it a new token)")
         if exists:
-            db.execute("UPDATE kiosks SET token_hash = ? WHERE id = ?", [_hash(token), kiosk_id])
+            db.execute("UPDATE kiosks SET token_hash = ? WHERE id = ?", [token_hash(token), kiosk_id])
         else:
             db.execute("INSERT INTO kiosks (id, name, token_hash, created) VALUES (?, ?, ?, ?)",
-                       [kiosk_id, name or kiosk_id, _hash(token), iso(utc_now())])
+                       [kiosk_id, name or kiosk_id, token_hash(token), iso(utc_now())])
     return token
 
 
 def kiosk_for_token(db, token: str) -> Optional[str]:
-    row = db.execute("SELECT id FROM kiosks WHERE token_hash = ?", [_hash(token)]).fetchone()
+    row = db.execute("SELECT id FROM kiosks WHERE token_hash = ?", [token_hash(token)]).fetchone()
     return row[0] if row else None
 
 

@@ -21,7 +21,7 @@ def forget_returned(db, before: date) -> int:
             [cutoff]))
         for row in old:
             db.execute("INSERT INTO reading_counts (month, class_name, item_id, loans) VALUES (?, ?, ?, 1)"
-                       " ON CONFLICT(month, class_name, item_id) DO UPDATE SET loans = loans + 1",
+                       " ON CONFLICT(month, class_name, item_id) DO UPDATE SET loans = reading_counts.loans + 1",
                        [row["month"], row["class_name"] or "", row["item_id"]])
         open_loans = {(r[0], r[1]) for r in db.execute("SELECT patron_id, item_id FROM loans")}
         for kind in ("checkout", "return", "renew", "not_on_loan", "refused"):

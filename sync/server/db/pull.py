@@ -7,7 +7,7 @@ from typing import Any
 
 from sync.protocol import HOME_FIELDS, ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS, READING_TABLES
 
-PATRON_SELECT = [f if f != "status" else "CASE WHEN owes_block THEN 'blocked' ELSE status END AS status"
+PATRON_SELECT = [f if f != "status" else "CASE WHEN owes_block = 1 THEN 'blocked' ELSE status END AS status"
                  for f in PATRON_FIELDS]
 
 
@@ -25,7 +25,7 @@ def changes(db, since: int, limit: int) -> dict:
            for table, fields in READING_TABLES.items()},
     }
     found: list[tuple[int, str, dict]] = []
-    with db.atomic():  # one snapshot for every table
+    with db.atomic(snapshot=True):  # one snapshot for every table
         for table, sql in queries.items():
             found.extend((row["rev"], table, row) for row in db.query(sql, [since, limit + 1]))
     found.sort(key=lambda t: t[0])

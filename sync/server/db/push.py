@@ -9,18 +9,19 @@ record as `corrected_due`, which the merge and the log pages use.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Optional
 
+from sqlite_utils.utils import chunks
+
 from kiosk.domain import rules
-from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS, SHELF_KINDS
+from kiosk.domain.records import LOAN_KINDS, RECORD_FIELDS
 from sync.server import merge
 from sync.server.db import homes, stocktake
 from sync.server.db.catalog import get_rules
 from sync.server.db.kiosks import note_contact
+from sync.server.db.remerge import marks, replay_items, store_loans
 from sync.server.db.schema import Conflict, epoch, iso, next_revs, utc_now
-
-REPLAYED = LOAN_KINDS + SHELF_KINDS  # the kinds the merge replays per item
 
 
 def _record_row(kiosk_id: str, record: dict) -> dict:
@@ -48,50 +49,45 @@ def push(db, kiosk_id: str, batch: dict, now: datetime | None = None) -> dict:
 
     `batch` is the push body of docs/sync-api.md (already validated, times
     as ISO strings). One transaction: all of it or, on a `Conflict`, none.
+    Two batches of one kiosk take turns (its row is locked); batches of
+    different kiosks run side by side on PostgreSQL and meet only at an item
+    both touched (merged one at a time, in item order) and at the change
+    numbers, taken last so that the counter is held only for the commit.
     """
     now = now or utc_now()
     rows = [_record_row(kiosk_id, r) for r in batch["records"]]
-    stored = duplicates = 0
     with db.atomic():
+        acked = db.execute(f"SELECT acked_seq FROM kiosks WHERE id = ?{db.for_update}", [kiosk_id]).fetchone()[0]
         offset = note_contact(db, kiosk_id, batch, now)
         anchors = {r["boot_id"]: (datetime.fromisoformat(r["server_time"]), r["monotonic"])
                    for r in db.query("SELECT boot_id, server_time, monotonic FROM boots WHERE kiosk_id = ?",
                                      [kiosk_id])}
+        new = _new_rows(db, kiosk_id, rows)
+        classes = _classes(db, {row["patron_id"] for row in new if row["patron_id"]})
         policy = None
-        touched: set[str] = set()
-        fresh: list[dict] = []
-        for row in rows:
-            held = db.execute("SELECT * FROM log WHERE kiosk_id = ? AND seq = ?", [kiosk_id, row["seq"]])
-            held_row = held.fetchone()
-            if held_row is not None:
-                held_dict = dict(zip([c[0] for c in held.description], held_row))
-                if not _same(held_dict, row):
-                    raise Conflict(f"record {kiosk_id} #{row['seq']} is already held with other content")
-                duplicates += 1
-                continue
+        for row in new:
             at = datetime.fromisoformat(row["at"])
             row["corrected_at"] = iso(merge.corrected_time(at, bool(row["trusted"]), row["boot_id"],
                                                            row["monotonic"], anchors, offset))
             row["received_at"] = iso(now)
+            row["corrected_due"] = None
             if not row["trusted"] and row["kind"] in ("checkout", "renew"):
                 policy = policy or get_rules(db)
                 row["corrected_due"] = _corrected_due(db, row, policy)
-            if row["patron_id"]:
-                found = db.execute("SELECT class_name FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone()
-                row["class_name"] = found[0] if found else None
-            db["log"].insert(row)
-            stored += 1
-            fresh.append(row)
-            if row["item_id"] and (row["kind"] in LOAN_KINDS or stocktake.store_count(db, kiosk_id, row)):
-                touched.add(row["item_id"])
-        # A book found again is back in circulation before its loans are replayed.
-        stocktake.restore_found(db, kiosk_id, fresh)
-        homes.apply_rehomes(db, kiosk_id, fresh)
-        for item_id in sorted(touched):
-            remerge_item(db, item_id)
-        acked = _advance_acked(db, kiosk_id)
+            row["class_name"] = classes.get(row["patron_id"]) if row["patron_id"] else None
+        db["log"].insert_all(new)
+        touched = {row["item_id"] for row in new
+                   if row["item_id"] and (row["kind"] in LOAN_KINDS or stocktake.store_count(db, kiosk_id, row))}
+        # The books are held first (item order, as every batch takes them): a book found again is back in
+        # circulation, and a rehomed one in its new home, before its loans are replayed.
+        db.lock(f"item:{row['item_id']}" for row in new if row["item_id"])
+        stocktake.restore_found(db, kiosk_id, new)
+        homes.apply_rehomes(db, kiosk_id, new)
+        loans = replay_items(db, touched)
+        store_loans(db, loans, next_revs(db, len(loans)) if loans else 0)
+        acked = _advance_acked(db, kiosk_id, acked)
         db.execute("UPDATE kiosks SET last_sync = ?, acked_seq = ? WHERE id = ?", [iso(now), acked, kiosk_id])
-    return {"acked_seq": acked, "stored": stored, "duplicates": duplicates, "server_time": iso(now),
+    return {"acked_seq": acked, "stored": len(new), "duplicates": len(rows) - len(new), "server_time": iso(now),
             "clock_offset": round(offset, 3), "epoch": epoch(db)}
 
 
@@ -105,62 +101,39 @@ def _corrected_due(db, row: dict, policy) -> Optional[str]:
     return fixed if fixed != due else None
 
 
-def _advance_acked(db, kiosk_id: str) -> int:
+def _new_rows(db, kiosk_id: str, rows: list[dict]) -> list[dict]:
+    """The rows not held yet; a held one with other content is a `Conflict` (and a row sent twice counts once)."""
+    seqs = {row["seq"] for row in rows}
+    if not seqs:
+        return []  # a push of no records: a report of the kiosk's health alone
+    # A batch is a run of sequence numbers: one range read, not one lookup a record.
+    held = {r["seq"]: r for r in db.query(f"SELECT {', '.join(RECORD_FIELDS)} FROM log WHERE kiosk_id = ?"
+                                          " AND seq BETWEEN ? AND ?", [kiosk_id, min(seqs), max(seqs)])
+            if r["seq"] in seqs}
+    new = []
+    for row in rows:
+        if row["seq"] in held:
+            if not _same(held[row["seq"]], row):
+                raise Conflict(f"record {kiosk_id} #{row['seq']} is already held with other content")
+            continue
+        held[row["seq"]] = row
+        new.append(row)
+    return new
+
+
+def _classes(db, patron_ids: set[str]) -> dict[str, Optional[str]]:
+    """Each patron's class now: a record keeps the class its patron was in when it was pushed."""
+    found = {}
+    for part in chunks(sorted(patron_ids), 500):
+        part = list(part)
+        found.update(db.execute(f"SELECT id, class_name FROM patrons WHERE id IN ({marks(part)})", part).fetchall())
+    return found
+
+
+def _advance_acked(db, kiosk_id: str, acked: int) -> int:
     """The highest sequence number held without a gap from 1."""
-    acked = db.execute("SELECT acked_seq FROM kiosks WHERE id = ?", [kiosk_id]).fetchone()[0]
     for (seq,) in db.execute("SELECT seq FROM log WHERE kiosk_id = ? AND seq > ? ORDER BY seq", [kiosk_id, acked]):
         if seq != acked + 1:
             break
         acked = seq
     return acked
-
-
-def _when(text: Optional[str]) -> Optional[datetime]:
-    return datetime.fromisoformat(text) if text else None
-
-
-def remerge_item(db, item_id: str) -> None:
-    """Replay every loan record of one item; update its loan and its flags."""
-    recs = []
-    # A record the librarian reversed is kept in the log but no longer applied.
-    for row in db.query("SELECT kiosk_id, seq, kind, corrected_at, patron_id, details, corrected_due FROM log"
-                        f" WHERE item_id = ? AND kind IN ({', '.join('?' * len(REPLAYED))})"
-                        " AND NOT EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
-                        " AND m.seq = log.seq AND m.resolution = 'reverse')", [item_id, *REPLAYED]):
-        details = json.loads(row["details"] or "{}")
-        recs.append(merge.Rec(row["kiosk_id"], row["seq"], row["kind"], datetime.fromisoformat(row["corrected_at"]),
-                              row["patron_id"], row["corrected_due"] or details.get("due"), details.get("renewals")))
-    patron_ids = {r.patron_id for r in recs if r.patron_id}
-    patrons = {}
-    for pid in patron_ids:
-        row = db.execute("SELECT blocked_since, expires FROM patrons WHERE id = ?", [pid]).fetchone()
-        if row:
-            patrons[pid] = merge.PatronFacts(_when(row[0]), date.fromisoformat(row[1]) if row[1] else None)
-    item_row = db.execute("SELECT unavailable_since FROM items WHERE id = ?", [item_id]).fetchone()
-    result = merge.replay(recs, patrons, merge.ItemFacts(_when(item_row[0]) if item_row else None))
-    _set_loan(db, item_id, result.loan)
-    # Flags not yet resolved are recomputed; a librarian's resolution stays.
-    db.execute("DELETE FROM merge_flags WHERE item_id = ? AND resolution IS NULL", [item_id])
-    for (kiosk_id, seq), (reason, detail) in result.flags.items():
-        db.execute("INSERT OR IGNORE INTO merge_flags (kiosk_id, seq, item_id, reason, detail) VALUES (?, ?, ?, ?, ?)",
-                   [kiosk_id, seq, item_id, reason, detail])
-
-
-def _set_loan(db, item_id: str, loan: Optional[merge.MergedLoan]) -> None:
-    """Store an item's merged loan (or its absence) under a fresh change number.
-
-    Always a fresh one, even when nothing changed here: the kiosk that sent
-    the records may hold a loan the merge has since undone (a book it lent,
-    returned meanwhile at a kiosk that had not heard of the loan), and it
-    learns the outcome only from a change after its cursor.
-    """
-    rev = next_revs(db, 1)
-    if loan is None:
-        db.execute("DELETE FROM loans WHERE item_id = ?", [item_id])
-        db.execute("INSERT OR REPLACE INTO loans_removed (item_id, rev) VALUES (?, ?)", [item_id, rev])
-        return
-    db.execute("INSERT OR REPLACE INTO loans (item_id, patron_id, due, checked_out, renewals, kiosk_id, seq, rev)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               [item_id, loan.patron_id, loan.due, iso(loan.checked_out), loan.renewals, loan.kiosk_id, loan.seq,
-                rev])
-    db.execute("DELETE FROM loans_removed WHERE item_id = ?", [item_id])

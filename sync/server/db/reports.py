@@ -8,7 +8,7 @@ from kiosk.domain import reading
 from typing import Iterable, Optional
 
 from sync.server.db.audit import audit
-from sync.server.db.push import remerge_item
+from sync.server.db.remerge import remerge_item
 from sync.server.db.schema import CentralError, iso, next_revs, utc_now
 
 
@@ -45,7 +45,7 @@ def flagged(db) -> list[dict]:
         " COALESCE(merge_flags.reason, 'kiosk') AS reason, merge_flags.detail, merge_flags.resolution,"
         " merge_flags.resolved_by, log.details FROM log"
         " LEFT JOIN merge_flags ON merge_flags.kiosk_id = log.kiosk_id AND merge_flags.seq = log.seq"
-        " WHERE merge_flags.seq IS NOT NULL OR log.flagged"
+        " WHERE merge_flags.seq IS NOT NULL OR log.flagged = 1"
         " ORDER BY log.corrected_at, log.kiosk_id, log.seq"))
 
 
@@ -66,13 +66,13 @@ def browse_log(db, filters: dict, before: Optional[tuple] = None, limit: int = 5
         value = filters.get(key)
         if isinstance(value, (list, tuple)):
             # Any of several values (a name stands for every patron it matches); none matched, no rows.
-            where.append(clause.replace("= ?", f"IN ({','.join('?' * len(value))})") if value else "0")
+            where.append(clause.replace("= ?", f"IN ({','.join('?' * len(value))})") if value else "1 = 0")
             params.extend(value)
         elif value:
             where.append(clause)
             params.append(value)
     if filters.get("flagged"):
-        where.append("(log.flagged OR EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
+        where.append("(log.flagged = 1 OR EXISTS (SELECT 1 FROM merge_flags m WHERE m.kiosk_id = log.kiosk_id"
                      " AND m.seq = log.seq))")
     if before is not None:
         where.append("(log.corrected_at, log.kiosk_id, log.seq) < (?, ?, ?)")
@@ -89,12 +89,20 @@ def browse_log(db, filters: dict, before: Optional[tuple] = None, limit: int = 5
 
 def unknown_tags(db, limit: int = 200) -> list[dict]:
     """UIDs tapped recently that match no patron and no item, with the kiosk and the last time."""
-    return list(db.query(
-        "SELECT json_extract(details, '$.uid') AS uid, kiosk_id, MAX(corrected_at) AS seen, COUNT(*) AS taps"
-        " FROM log WHERE kind = 'unknown_tag' AND json_extract(details, '$.uid') IS NOT NULL"
-        " AND json_extract(details, '$.uid') NOT IN (SELECT card_uid FROM patrons WHERE card_uid IS NOT NULL)"
-        " AND json_extract(details, '$.uid') NOT IN (SELECT tag_uid FROM items WHERE tag_uid IS NOT NULL)"
-        " GROUP BY uid ORDER BY seen DESC LIMIT ?", [limit]))
+    seen: dict[str, dict] = {}
+    # Per UID and kiosk first, then per UID: the kiosk shown is the one of the latest tap.
+    for row in db.query(
+            "SELECT json_extract(details, '$.uid') AS uid, kiosk_id, MAX(corrected_at) AS seen, COUNT(*) AS taps"
+            " FROM log WHERE kind = 'unknown_tag' AND json_extract(details, '$.uid') IS NOT NULL"
+            " AND json_extract(details, '$.uid') NOT IN (SELECT card_uid FROM patrons WHERE card_uid IS NOT NULL)"
+            " AND json_extract(details, '$.uid') NOT IN (SELECT tag_uid FROM items WHERE tag_uid IS NOT NULL)"
+            " GROUP BY json_extract(details, '$.uid'), kiosk_id"):
+        held = seen.setdefault(row["uid"], dict(row, taps=0))
+        taps = held["taps"] + row["taps"]
+        if row["seen"] > held["seen"]:
+            held.update(row)
+        held["taps"] = taps
+    return sorted(seen.values(), key=lambda r: r["seen"], reverse=True)[:limit]
 
 
 def resolve_flag(db, librarian: str, kiosk_id: str, seq: int, resolution: str) -> None:
@@ -143,8 +151,9 @@ def reading_statistics(db, since: date, today: date) -> dict:
     sizes = dict(db.execute("SELECT class_name, COUNT(*) FROM patrons WHERE type = 'student' GROUP BY class_name")
                  .fetchall())
     monthly = db.query(
-        f"SELECT class_name, month, SUM(n) AS books FROM (SELECT class_name, month, 1 AS n FROM ({_LOANS_WITH_STUDENTS})"
-        " UNION ALL SELECT class_name, month, loans FROM reading_counts) WHERE class_name IS NOT NULL"
+        "SELECT class_name, month, SUM(n) AS books FROM (SELECT class_name, month, 1 AS n"
+        f" FROM ({_LOANS_WITH_STUDENTS}) made UNION ALL SELECT class_name, month, loans FROM reading_counts) counted"
+        " WHERE class_name IS NOT NULL"
         " GROUP BY class_name, month ORDER BY class_name, month")
     per_class = [dict(row, students=sizes.get(row["class_name"], 0),
                       per_student=round(row["books"] / sizes[row["class_name"]], 2) if sizes.get(row["class_name"])
@@ -157,7 +166,7 @@ def reading_statistics(db, since: date, today: date) -> dict:
         "SELECT id, title, author, call_number FROM items WHERE status = 'available'"
         " AND id NOT IN (SELECT item_id FROM log WHERE kind = 'checkout' AND item_id IS NOT NULL)"
         " AND id NOT IN (SELECT item_id FROM reading_counts) ORDER BY title"))
-    total = db.execute(f"SELECT COUNT(*) FROM ({_LOANS_WITH_STUDENTS})").fetchone()[0] + \
+    total = db.execute(f"SELECT COUNT(*) FROM ({_LOANS_WITH_STUDENTS}) loans_made").fetchone()[0] + \
         (db.execute("SELECT COALESCE(SUM(loans), 0) FROM reading_counts").fetchone()[0])
     return {"since": since.isoformat(), "today": today.isoformat(), "students": students, "per_class": per_class,
             "popular": popular, "never": never, "total_loans": total}

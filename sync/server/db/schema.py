@@ -1,30 +1,28 @@
 """The central store's tables and their named migrations, and opening the database.
 
-SQLite through sqlite-utils 4 (WAL, `synchronous=FULL`); migrations are named
-and applied in the order they are registered here. Tables: docs/sync-api.md.
-Only `init_db` (`kiosk-central init`) creates a database; `open_db` refuses
-a missing, damaged or foreign file and one made by a newer version
-(a migration it does not know), with one line.
+SQLite (WAL, `synchronous=FULL`) or PostgreSQL, through one connection surface
+(`connection.py`); migrations are named and applied in the order they are
+registered here, on either backend (`migrate.py`), written in SQLite's
+spelling (`dialect.py` says what PostgreSQL is told). Tables: docs/sync-api.md.
+Opening and creating a store is `schools.open_db` and `schools.init_db`:
+only `init_db` (`kiosk-central init`) creates one; `open_db` refuses a
+missing, damaged or foreign one and one made by a newer version (a migration
+it does not know), with one line.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
-
 import secrets
+from datetime import datetime, timezone
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
-from kiosk.core.durable import open_durable
 from kiosk.domain.errors import KioskError
+from sync.server.db.migrate import Migrations
 
 migrations = Migrations("central")
 
 
 @migrations(name="0001_tables")
-def _tables(db: sqlite_utils.Database) -> None:
+def _tables(db) -> None:
     db.executescript("""
     CREATE TABLE kiosks (id TEXT PRIMARY KEY, name TEXT, token_hash TEXT NOT NULL UNIQUE, created TEXT,
         last_seen TEXT, last_sync TEXT, acked_seq INTEGER NOT NULL DEFAULT 0, pending INTEGER,
@@ -62,7 +60,7 @@ def _tables(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0001_librarians")
-def _librarians(db: sqlite_utils.Database) -> None:
+def _librarians(db) -> None:
     db.executescript("""
     CREATE TABLE librarians (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created TEXT NOT NULL);
     CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, librarian TEXT NOT NULL, csrf TEXT NOT NULL,
@@ -73,7 +71,7 @@ def _librarians(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0002_log_indexes")
-def _log_indexes(db: sqlite_utils.Database) -> None:
+def _log_indexes(db) -> None:
     # The log page filters by kiosk or by class and shows the newest first:
     # one index each, in that order, so a page reads 50 rows, not the log.
     # A record keeps the class its patron was in when it was pushed.
@@ -88,14 +86,14 @@ def _log_indexes(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0003_reading_counts")
-def _reading_counts(db: sqlite_utils.Database) -> None:
+def _reading_counts(db) -> None:
     # What is left of loans whose link to the student has been forgotten.
     db.execute("CREATE TABLE reading_counts (month TEXT NOT NULL, class_name TEXT NOT NULL, item_id TEXT NOT NULL,"
                " loans INTEGER NOT NULL, PRIMARY KEY (month, class_name, item_id)) WITHOUT ROWID")
 
 
 @migrations(name="desk_0001_charges_settings")
-def _desk(db: sqlite_utils.Database) -> None:
+def _desk(db) -> None:
     # The librarian's desk writes its records to the merged log as a kiosk of
     # its own, `desk`, whose token hash no token has (it never pushes). A
     # patron owing more than the school's amount is sent to the kiosks as
@@ -109,14 +107,13 @@ def _desk(db: sqlite_utils.Database) -> None:
     CREATE INDEX charges_patron ON charges(patron_id, status);
     CREATE INDEX charges_item ON charges(item_id, status);
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    INSERT OR IGNORE INTO kiosks (id, name, token_hash, created)
-        VALUES ('desk', 'Librarian''s desk', 'none:' || lower(hex(randomblob(32))),
-                strftime('%Y-%m-%dT%H:%M:%f+00:00'));
     """)
+    db.execute("INSERT OR IGNORE INTO kiosks (id, name, token_hash, created) VALUES ('desk', ?, ?, ?)",
+               ["Librarian's desk", "none:" + secrets.token_hex(32), iso(utc_now())])
 
 
 @migrations(name="faults_0001_epoch")
-def _epoch(db: sqlite_utils.Database) -> None:
+def _epoch(db) -> None:
     # The database's identity: made with it, changed by a restore. A kiosk
     # that sees another epoch than before knows the store may hold less than
     # it once acknowledged, and sends again and pulls from the start.
@@ -125,7 +122,7 @@ def _epoch(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="faults_0002_corrected_due")
-def _corrected_due(db: sqlite_utils.Database) -> None:
+def _corrected_due(db) -> None:
     # The due date recomputed from the corrected time of a checkout or
     # renewal stamped by an untrusted clock, where it differs from the kiosk's.
     db.execute("ALTER TABLE log ADD COLUMN corrected_due TEXT")
@@ -140,7 +137,7 @@ def new_epoch() -> str:
 
 
 @migrations(name="stocktake_0001_homes_and_rotations")
-def _homes_and_rotations(db: sqlite_utils.Database) -> None:
+def _homes_and_rotations(db) -> None:
     # Homes' names for people (pulled by the kiosks); each inventory record's count on a shelf, kept at push
     # so that a stocktake reads columns, not JSON; stocktakes closed with the books they marked lost; rotation
     # plans of the book corners with each book's move and when the receiving kiosk saw it.
@@ -165,7 +162,7 @@ def _homes_and_rotations(db: sqlite_utils.Database) -> None:
 
 
 @migrations(name="pages_0004_log_class_kind")
-def _log_class_kind(db: sqlite_utils.Database) -> None:
+def _log_class_kind(db) -> None:
     # The log page filtered by a class and a kind (the checkouts of 3B): this
     # index reads the page's 50 rows. With the class's index alone, a kind
     # the class has few records of meant reading most of the class's year.
@@ -180,26 +177,6 @@ class Conflict(CentralError):
     """A record already held under the same identity with other content."""
 
 
-def open_db(path: str | Path, *, check: bool = True) -> sqlite_utils.Database:
-    """Open the existing central database, checked, durable and migrated; never creates one.
-
-    `check` runs `PRAGMA quick_check` (once, when a process starts, is enough).
-    """
-    return open_durable(path, migrations, application_id=APPLICATION_ID, what="central store", check=check,
-                        busy_ms=10000)
-
-
-def init_db(path: str | Path) -> sqlite_utils.Database:
-    """Create the central database, or open the one made here before; refuses any other file."""
-    return open_durable(path, migrations, application_id=APPLICATION_ID, what="central store", create=True,
-                        busy_ms=10000)
-
-
-def epoch(db) -> str:
-    """This central database's identity (see `_epoch`)."""
-    return db.execute("SELECT value FROM store WHERE key = 'epoch'").fetchone()[0]
-
-
 def refresh_statistics(db) -> None:
     """Give the query planner statistics that fit the tables as they are now (at start, after a large import).
 
@@ -210,12 +187,21 @@ def refresh_statistics(db) -> None:
     a plan is made for each index first (EXPLAIN: nothing runs). The analysis
     reads whole indexes, not a sample: a sample of a thousand rows of the log
     sees one kind and one class, and tells the planner no more than nothing.
+    On PostgreSQL, ANALYZE (autovacuum keeps the statistics fresh afterwards).
     """
+    if db.dialect == "postgresql":
+        db.execute("ANALYZE")
+        return
     for table, index in db.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").fetchall():
         column = db.execute(f"PRAGMA index_info([{index}])").fetchone()[2]
         db.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM [{table}] WHERE [{column}] = ?", [None]).fetchall()
     # 0x10002: weigh every table, analyse without a sampling limit; 3.40 knows no 0x10000 and ignores it.
     db.execute("PRAGMA optimize = 0x10002")
+
+
+def epoch(db) -> str:
+    """This central database's identity (see `_epoch`)."""
+    return db.execute("SELECT value FROM store WHERE key = 'epoch'").fetchone()[0]
 
 
 def utc_now() -> datetime:

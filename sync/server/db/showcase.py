@@ -124,7 +124,7 @@ def _lists(db, month_since: str, month: str, names: bool) -> None:
             [{"item_id": i, "count": n} for i, n in popular])}
         stars = db.execute(
             f"SELECT patrons.name, patrons.class_name, COUNT(*) AS n FROM ({month_loans}) l JOIN patrons ON"
-            f" patrons.id = l.patron_id{where} GROUP BY l.patron_id"
+            f" patrons.id = l.patron_id{where} GROUP BY patrons.id"
             " ORDER BY n DESC, patrons.name LIMIT ?", params + [STARS_SHOWN]).fetchall() if names else []
         lists[(f"stars:{klass}",)] = {"month": month, "entries": json.dumps(
             [{"name": _first_name(name), "class": c or "", "books": n} for name, c, n in stars],
@@ -138,7 +138,7 @@ def _recommendations(db) -> None:
     pairs = db.execute(
         f"SELECT a.item_id, b.item_id, COUNT(*) AS readers FROM ({read}) a JOIN ({read}) b ON"
         " a.patron_id = b.patron_id AND a.item_id != b.item_id GROUP BY a.item_id, b.item_id"
-        " HAVING readers >= ? ORDER BY a.item_id, readers DESC, b.item_id", [MIN_READERS]).fetchall()
+        " HAVING COUNT(*) >= ? ORDER BY a.item_id, readers DESC, b.item_id", [MIN_READERS]).fetchall()
     also: dict[tuple, list] = {}
     for item, other, _ in pairs:
         chosen = also.setdefault((item,), [])
@@ -156,6 +156,8 @@ def refresh(db, now: datetime | None = None, force: bool = False) -> bool:
     now = now or utc_now()
     today = now.astimezone().date()
     with db.atomic():
+        if not db.try_lock("showcase"):
+            return False  # another process is working them out this moment (PostgreSQL: no write lock)
         rev = db.execute("SELECT rev FROM changes WHERE id = 1").fetchone()[0]
         state = db.execute("SELECT rev, day, recommended_at FROM showcase_state WHERE id = 1").fetchone()
         if state and not force and state[0] == rev and state[1] == today.isoformat():

@@ -41,8 +41,8 @@ def stage(db, table: str, rows: list) -> None:
                + ", ".join(f"{c} TEXT" for c in columns) + EXTRA[table] + ")")
     width = len(columns) + 1 + (table == "items")
     with db.atomic():
-        db.execute(f"DELETE FROM temp.staged_{table}")
-        db.conn.executemany(f"INSERT INTO temp.staged_{table} VALUES ({', '.join('?' * width)})",
+        db.execute(f"DELETE FROM staged_{table}")
+        db.executemany(f"INSERT INTO staged_{table} VALUES ({', '.join('?' * width)})",
                             ((n, *_values(row)) for n, row in enumerate(rows)))
 
 
@@ -57,7 +57,7 @@ def apply_staged(db, table: str) -> int:
     gives one.
     """
     columns, uid, since, stops = TABLES[table]
-    count = db.execute(f"SELECT COUNT(*) FROM temp.staged_{table}").fetchone()[0]
+    count = db.execute(f"SELECT COUNT(*) FROM staged_{table}").fetchone()[0]
     if not count:
         return 0
     # In DO UPDATE, `{table}.` is the row as it was and `excluded.` the staged one.
@@ -66,20 +66,20 @@ def apply_staged(db, table: str) -> int:
     updates = ", ".join([f"{c} = excluded.{c}" for c in columns[1:]] + [f"{since} = {kept}", "rev = excluded.rev"])
     changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in columns[1:])
     with db.atomic():
-        db.execute(f"UPDATE {table} SET {uid} = NULL WHERE id IN (SELECT s.id FROM temp.staged_{table} s"
+        db.execute(f"UPDATE {table} SET {uid} = NULL WHERE id IN (SELECT s.id FROM staged_{table} s"
                    f" JOIN {table} o ON o.id = s.id WHERE o.{uid} IS NOT NULL AND o.{uid} IS NOT s.{uid})")
         first = next_revs(db, count)
         db.execute(
             f"INSERT INTO {table} ({', '.join(columns)}, {since}, rev)"
             f" SELECT {', '.join('s.' + c for c in columns)}, CASE WHEN {stops.format('s')} THEN ? END, ? + s.n"
-            f" FROM temp.staged_{table} s WHERE true ON CONFLICT(id) DO UPDATE SET {updates} WHERE {changed}",
+            f" FROM staged_{table} s WHERE true ON CONFLICT(id) DO UPDATE SET {updates} WHERE {changed}",
             [iso(utc_now()), first])
         if table == "items":
             db.execute("UPDATE items SET added = ? WHERE added IS NULL", [iso(utc_now())])
-            db.execute("UPDATE items SET price_cents = (SELECT s.price_cents FROM temp.staged_items s"
-                       " WHERE s.id = items.id) WHERE id IN (SELECT id FROM temp.staged_items"
+            db.execute("UPDATE items SET price_cents = (SELECT s.price_cents FROM staged_items s"
+                       " WHERE s.id = items.id) WHERE id IN (SELECT id FROM staged_items"
                        " WHERE price_cents IS NOT NULL)")
-    db.execute(f"DELETE FROM temp.staged_{table}")
+    db.execute(f"DELETE FROM staged_{table}")
     if count >= LARGE_IMPORT:
         refresh_statistics(db)
     return count

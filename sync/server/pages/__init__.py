@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sync.server.pages import (
-    catalog, charges, corners, desk, flags, kiosks, loans, log, login, people, reading, rules, settings,
+    catalog, charges, corners, desk, district, flags, kiosks, loans, log, login, people, reading, rules, settings,
     stocktake, transfer,
 )
 from sync.server.pages.common import LoginNeeded, Pages
@@ -19,12 +19,12 @@ from sync.server.pages.common import LoginNeeded, Pages
 __all__ = ["LoginNeeded", "Pages", "router"]
 
 
-def router(get_db, write_lock) -> APIRouter:
-    """Every page, over the app's per-thread connection `get_db` and its `write_lock`."""
-    ctx = Pages(get_db, write_lock)
+def router(school_db, write_lock) -> APIRouter:
+    """Every page, over the app's per-thread connection `school_db(school)` and its `write_lock`."""
+    ctx = Pages(school_db, write_lock)
     pages = APIRouter(include_in_schema=False)
     # `catalog` answers /{table}: it goes last so that it never shadows another page.
-    for subject in (login, kiosks, desk, people, charges, settings, log, loans, transfer, flags, reading, rules,
-                    stocktake, corners, catalog):
+    for subject in (login, district, kiosks, desk, people, charges, settings, log, loans, transfer, flags, reading,
+                    rules, stocktake, corners, catalog):
         pages.include_router(subject.routes(ctx))
     return pages

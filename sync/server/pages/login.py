@@ -16,7 +16,7 @@ from sync.server.auth import (
 from sync.server.i18n import COOKIE as LANG_COOKIE
 from sync.server.i18n import LANGUAGES
 from sync.server.pages import resume
-from sync.server.pages.common import Pages
+from sync.server.pages.common import Pages, session_id
 
 
 def login_page(ctx: Pages, request: Request, status: int = 200, headers: dict | None = None, **context):
@@ -34,7 +34,7 @@ def login_page(ctx: Pages, request: Request, status: int = 200, headers: dict | 
 def routes(ctx: Pages) -> APIRouter:
     """This subject's pages."""
     pages = APIRouter(include_in_schema=False)
-    checked, get_db, write_lock = ctx.checked, ctx.get_db, ctx.write_lock
+    checked, write_lock = ctx.checked, ctx.write_lock
 
     @pages.get("/login")
     def login_form(request: Request, failed: str = ""):
@@ -43,7 +43,6 @@ def routes(ctx: Pages) -> APIRouter:
     @pages.post("/login")
     def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form(""),
               carried: str = Form(""), next: str = Form(""), back: str = Form("")):  # noqa: A002
-        db = get_db()
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(csrf, expected):
             return RedirectResponse("/login", status_code=303)
@@ -55,7 +54,13 @@ def routes(ctx: Pages) -> APIRouter:
         wait = throttle.attempt(name, address)
         if wait:
             return login_page(ctx, request, 429, locked=wait, headers={"Retry-After": str(wait)}, **kept)
-        stored = store.librarian_hash(db, name)
+        # The account's school holds its password: the form asks no school, a name is unique in the store.
+        scope = store.account_school(ctx.district_db(), name)
+        schools = store.schools(ctx.district_db())
+        if scope is None and len(schools) == 1:
+            scope = schools[0]["id"]  # an account made before schools, or by set_librarian alone
+        db = ctx.school_db(scope) if scope is not None else None
+        stored = store.librarian_hash(db, name) if db is not None else None
         if not check_password(password, stored):
             if kept:
                 return login_page(ctx, request, 200, failed=True, **kept)
@@ -64,7 +69,7 @@ def routes(ctx: Pages) -> APIRouter:
         if needs_rehash(stored):
             with write_lock:
                 store.rehash_librarian(db, name, hash_password(password))
-        sid, token = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        sid, token = session_id(scope, secrets.token_urlsafe(32)), secrets.token_urlsafe(24)
         with write_lock:
             store.start_session(db, sid_hash(sid), name, token, store.utc_now() + timedelta(hours=SESSION_HOURS))
         response = resume.resumed(ctx, request, {"librarian": name, "csrf": token}, form, next, back)
@@ -83,9 +88,9 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.post("/logout")
     def logout(request: Request, csrf: str = Form("")):
-        checked(request, csrf)
+        who = checked(request, csrf)
         with write_lock:
-            store.end_session(get_db(), sid_hash(request.cookies.get(COOKIE, "")))
+            store.end_session(ctx.account_db(who), sid_hash(request.cookies.get(COOKIE, "")))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE)
         return response

@@ -34,7 +34,7 @@ def install(app: FastAPI, ctx: Pages) -> None:
 
     async def problem_page(request: Request, text: str, status: int):
         try:
-            who = await run_in_threadpool(ctx.librarian, request)
+            who = await ctx.librarian_off_loop(request)
         except LoginNeeded:
             return RedirectResponse("/login", status_code=303)
         return ctx.page(request, "base.html", who, status, problem=text)

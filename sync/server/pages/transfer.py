@@ -110,7 +110,7 @@ def routes(ctx: Pages) -> APIRouter:
 
     @pages.post("/import", response_class=HTMLResponse)
     async def import_file(request: Request):
-        who = await run_in_threadpool(librarian, request)
+        who = await ctx.librarian_off_loop(request)
         t = translator(language(request))
         limit = request.app.state.settings.max_upload_bytes
         declared = request.headers.get("content-length", "")
@@ -119,7 +119,7 @@ def routes(ctx: Pages) -> APIRouter:
             return page(request, "import.html", who, 413, problems=[too_large(int(declared or 0), limit)],
                         done=None)
         form = await request.form(max_files=1, max_fields=50)
-        who = await run_in_threadpool(checked, request, str(form.get("csrf", "")))
+        who = await ctx.librarian_off_loop(request, str(form.get("csrf", "")))
         kind, upload = form.get("kind"), form.get("file")
         if kind not in ("patrons", "items") or not hasattr(upload, "read"):
             return page(request, "import.html", who, 400, problems=[t(N_("Choose patrons or books, and a CSV file."))],
