@@ -38,12 +38,18 @@ def csv_text(rows: Iterable[Mapping], columns: list[str] | None = None) -> str:
     rows = list(rows)
     if columns is None:
         columns = list(rows[0]) if rows else []
+    return csv_table(columns, ([row.get(c, "") for c in columns] for row in rows))
+
+
+def csv_table(columns: Iterable[str], rows: Iterable[Iterable]) -> str:
+    """`csv_text` of rows given as sequences in the order of `columns` (a big report need not make dicts)."""
+    columns = list(columns)
     out = io.StringIO()
     if columns:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(columns)
-        # A plain writer and one check of each cell's first character: DictWriter took 0.4 s for 30,000 rows.
-        writer.writerows([spreadsheet_safe(row.get(c, "")) for c in columns] for row in rows)
+        # A plain writer and one set lookup per cell: DictWriter took 0.4 s for 30,000 rows of six cells.
+        writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
     return out.getvalue()
 
 

@@ -23,7 +23,7 @@ from sync.server.db.homes import (
     packing_lists, parse_day, rotations, set_home,
 )
 from sync.server.db.stocktake import (
-    REPORT_KEYS, STATES, close_stocktake, reconcile, still_missing, stocktake_lists, stocktakes,
+    REPORT_KEYS, STATES, close_stocktake, reconcile, reconcile_rows, still_missing, stocktake_lists, stocktakes,
 )
 from sync.server.db.catalog import (
     all_rows, attach_uid, find_rows, get_rules, import_csv, parse_csv, rules_table, save_rules, set_rules, set_status,
@@ -77,6 +77,6 @@ __all__ = [
     "token_hash", "DISTRICT", "account_school", "add_librarian", "add_school", "kiosk_anywhere", "migrate_all",
     "school_id", "schools", "use_school", "district_statistics", "move_school", "migrate", "renew_epochs",
     "create_rotation", "home_history", "home_names", "homes_list", "homes_report", "known_home", "packing_lists",
-    "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "still_missing",
+    "parse_day", "rotations", "set_home", "REPORT_KEYS", "STATES", "close_stocktake", "reconcile", "reconcile_rows", "still_missing",
     "stocktake_lists", "stocktakes",
 ]

@@ -129,8 +129,14 @@ def _row(state: str, book: tuple, seen: list | None) -> dict:
 def reconcile(db, home: str, since: str) -> list[dict]:
     """Every book of the stocktake of `home` counted since `since` (a date or time): rows of `REPORT_KEYS`,
     in `STATES` order and each state in shelf order; `kiosk` and `seen_at` are '' for a book not seen."""
+    return [dict(zip(REPORT_KEYS, row)) for row in reconcile_rows(db, home, since)]
+
+
+def reconcile_rows(db, home: str, since: str) -> list[tuple]:
+    """`reconcile`'s rows as tuples in the order of `REPORT_KEYS` (for a CSV of 30,000 books)."""
     by_state = _classified(db, home, since)
-    return [_row(state, book, seen) for state in STATES for book, seen in by_state[state]]
+    return [(book[0], book[1] or "", book[3] or "", state, seen[1] if seen else "", seen[0] if seen else "")
+            for state in STATES for book, seen in by_state[state]]
 
 
 def stocktake_lists(db, home: str, since: str, shown: int) -> tuple[dict[str, int], dict[str, list[dict]]]:

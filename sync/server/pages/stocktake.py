@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kiosk.core.csvfile import csv_text
+from kiosk.core.csvfile import csv_table
 from kiosk.domain.errors import KioskError
 from kiosk.domain.view import N_
 from sync.server import db as store
@@ -34,9 +34,10 @@ NO_HOME = N_("No home {home}: choose one of the list.")
 TICK = N_("Tick the box to confirm that the missing books are to be marked lost.")
 
 
-def _choice(db, home: str, since: str, t) -> tuple[list[dict], str, str, str]:
-    """The homes to choose from, and the chosen home and day (default: the first home, a week ago)."""
-    homes = store.homes_list(db)
+def _choice(db, home: str, since: str, t, listed: bool = True) -> tuple[list[dict], str, str, str]:
+    """The homes to choose from (unless `listed` is false and a home is chosen), and the chosen home and day
+    (default: the first home, a week ago)."""
+    homes = store.homes_list(db) if listed or not home else []
     home = home or (homes[0]["home"] if homes else "")
     week_ago = (store.local_today(db) - timedelta(days=7)).isoformat()
     error = ""
@@ -73,10 +74,11 @@ def routes(ctx: Pages) -> APIRouter:
     def stocktake_csv(request: Request, home: str = "", since: str = ""):
         librarian(request)
         db = get_db()
-        _, home, since, problem = _choice(db, home, since, i18n.catalog(language(request)).gettext)
+        _, home, since, problem = _choice(db, home, since, i18n.catalog(language(request)).gettext, listed=False)
         if problem or not home:
             return Response(problem or "no home to count", status_code=404)
-        return Response(csv_text(store.reconcile(db, home, since), list(store.REPORT_KEYS)), media_type="text/csv; charset=utf-8",
+        text = csv_table(store.REPORT_KEYS, store.reconcile_rows(db, home, since))
+        return Response(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="stocktake-{since}.csv"'})
 
     @pages.post("/stocktake/close")
