@@ -57,3 +57,14 @@ def test_the_deploy_section_covers_what_a_deployer_needs():
     for command in ("kiosk hw-test", "kiosk-central add-kiosk", "journalctl -u kiosk",
                     "/run/systemd/timesync/synchronized", "synchronous=FULL", "enable_overlayfs"):
         assert command in section, command
+
+
+def test_ci_runs_the_slow_pi_check_the_readme_names():
+    steps = [line.strip() for line in (REPO / ".ci/run").read_text().splitlines()
+             if line.strip().startswith("make ")]
+    assert steps == ["make test", "make pi-check"]
+    # What the pi check builds its roots with, from the packages CI installs.
+    assert {"debootstrap", "qemu-user-static", "binfmt-support"} <= set(
+        (REPO / "docs/test-packages.txt").read_text().split())
+    assert "which CI runs after `make test`" in " ".join(README.split())
+    assert "CI runs it after `make test`, in `.ci/run`" in " ".join(deploy_section().split())
