@@ -464,6 +464,9 @@ install_unit() {
 
 # --- appliance settings (a kiosk) --------------------------------------------
 
+CENTRAL_TIMER_UNITS=(kiosk-central-backup.service kiosk-central-backup.timer kiosk-central-forget.service
+                     kiosk-central-forget.timer)
+
 APPLIANCE_UNITS=(library-kiosk-boot-config.service kiosk-backlight@.service kiosk-backlight-off.timer
                  kiosk-backlight-on.timer)
 
@@ -524,6 +527,19 @@ enable_units() {
     fi
 }
 
+# Timers run from now on, not from the next boot: a school's server may run
+# for months without one. Starting a timer runs nothing until it fires.
+start_timers() {
+    if [ "$SYSTEMCTL" = 0 ] || [ "$LIVE" = 0 ]; then return; fi
+    local unit
+    for unit in "$@"; do
+        if ! systemctl is-active -q "$unit"; then
+            systemctl start "$unit"
+            changed "started $unit"
+        fi
+    done
+}
+
 # --- rollback ----------------------------------------------------------------
 
 rollback() {
@@ -542,6 +558,13 @@ rollback() {
         if [ -f "$(at "$UNITS/$unit")" ]; then
             install_unit "$unit" "$(at "$VERSIONS/$to")/units"
             units+=("$unit")
+        fi
+    done
+    # The central store's timers and their services: nothing of theirs runs
+    # until they fire, so they are put back without a restart.
+    for unit in "${CENTRAL_TIMER_UNITS[@]}"; do
+        if [ -f "$(at "$UNITS/$unit")" ] && [ -f "$(at "$VERSIONS/$to")/units/$unit" ]; then
+            install_unit "$unit" "$(at "$VERSIONS/$to")/units"
         fi
     done
     if [ "$SYSTEMCTL" = 0 ] || [ "$LIVE" = 0 ]; then
@@ -602,7 +625,14 @@ if [ "$KIOSK" = 1 ]; then
     install_appliance
     units+=(library-kiosk-boot-config.service)
 fi
+if [ "$CENTRAL" = 1 ]; then
+    # The nightly backup and the end of term's forgetting: the services are
+    # started by their timers, which are what is enabled.
+    for unit in "${CENTRAL_TIMER_UNITS[@]}"; do install_unit "$unit"; done
+    units+=(kiosk-central-backup.timer kiosk-central-forget.timer)
+fi
 enable_units "${units[@]}"
+if [ "$CENTRAL" = 1 ]; then start_timers kiosk-central-backup.timer kiosk-central-forget.timer; fi
 if [ "$KIOSK" = 1 ]; then getty_off; fi
 
 if [ "$CHANGES" = 0 ]; then

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,15 +245,38 @@ def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
     """
     dest = CACHE / "wheels"
     dest.mkdir(parents=True, exist_ok=True)
+    # One at a time (both releases' threads, or two runs): two pips writing one file would leave it broken.
+    with open(CACHE / ".wheels.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fill_wheelhouse(dest, constraints, pythons)
+
+
+def _download(dest: Path, *args: str) -> bool:
+    """`pip download` into `dest` from PyPI itself; False when PyPI has no such file, an error for anything else.
+
+    A download that failed for another reason (the network) stops the run
+    here, naming the package, rather than in the root's install later.
+    """
+    got = subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
+                          "--no-deps", "--cert", host_ca_bundle(), "--retries", "10", "-d", str(dest), *args],
+                         capture_output=True, text=True, timeout=600)
+    if got.returncode == 0:
+        return True
+    if "No matching distribution" in got.stderr:
+        return False
+    last = [line for line in got.stderr.splitlines() if line.strip()][-1:] or [f"exit status {got.returncode}"]
+    raise RootError(f"pip download {' '.join(args)}: {last[0]}")
+
+
+def _fill_wheelhouse(dest: Path, constraints: Path, pythons: tuple[str, ...]) -> Path:
     missing = dest / ".no-wheel"  # pins PyPI has no such wheel of: asked once, not at every run
     known_missing = set(missing.read_text().split()) if missing.exists() else set()
     have = {p.name.lower() for p in dest.iterdir()}
     pins = [line.strip() for line in constraints.read_text().splitlines() if "==" in line and not line.startswith("#")]
     # And what pip builds the project with (pyproject's build-system), once.
+    build = tomllib.loads((constraints.parent.parent / "pyproject.toml").read_text())["build-system"]["requires"]
     if not any(n.startswith("setuptools-") for n in have):
-        subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
-                        "--no-deps", "--only-binary", ":all:", "--cert", host_ca_bundle(), "--retries", "10",
-                        "-d", str(dest), "setuptools>=68"], capture_output=True, text=True, timeout=600)
+        _download(dest, "--only-binary", ":all:", *build)
     platforms = [arg for tag in AARCH64_TAGS for arg in ("--platform", tag)]
     for python in pythons:
         tag = "cp" + python.replace(".", "")
@@ -263,25 +287,20 @@ def wheelhouse(constraints: Path, pythons: tuple[str, ...]) -> Path:
                 continue
             if f"{tag}:{pin}" in known_missing:
                 continue
-            got = subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download",
-                            "-q", "--no-deps", "--only-binary", ":all:", "--python-version", python, *platforms,
-                            "--cert", host_ca_bundle(), "--retries", "10", "-d", str(dest), pin],
-                           capture_output=True, text=True, timeout=600)
-            if "No matching distribution" in got.stderr:
+            if not _download(dest, "--only-binary", ":all:", "--python-version", python, *platforms, pin):
                 known_missing.add(f"{tag}:{pin}")
                 missing.write_text("\n".join(sorted(known_missing)) + "\n")
             have = {p.name.lower() for p in dest.iterdir()}
     # The source of what has no wheel (lgpio for Python 3.13, spidev), and the
-    # setuptools and wheel a build from source needs.
+    # wheel package a build from source needs beside setuptools.
     wanted = {entry.split(":", 1)[1] for entry in known_missing} | {"wheel"}
     for pin in sorted(wanted):
         name = pin.split("==")[0].replace("-", "_").lower()
         if any(n.startswith(f"{name}-") and (n.endswith(".tar.gz") or pin == "wheel") for n in have):
             continue
         binary = ["--only-binary", ":all:"] if pin == "wheel" else ["--no-binary", ":all:"]
-        subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download", "-q",
-                        "--no-deps", *binary, "--cert", host_ca_bundle(), "--retries", "10", "-d", str(dest), pin],
-                       capture_output=True, text=True, timeout=600)
+        if not _download(dest, *binary, pin):
+            raise RootError(f"PyPI has neither a wheel nor the source of {pin}")
         have = {p.name.lower() for p in dest.iterdir()}
     return dest
 

@@ -57,3 +57,16 @@ def test_the_deploy_section_covers_what_a_deployer_needs():
     for command in ("kiosk hw-test", "kiosk-central add-kiosk", "journalctl -u kiosk",
                     "/run/systemd/timesync/synchronized", "synchronous=FULL", "enable_overlayfs"):
         assert command in section, command
+
+
+def test_ci_runs_the_tests_and_the_slow_checks_the_readme_names():
+    run = (REPO / ".ci/run").read_text()
+    steps = [line.strip().split(" ")[:2] for line in run.splitlines() if line.strip().startswith("make ")]
+    assert [" ".join(step) for step in steps] == ["make .venv/.installed", "make pi-check", "make test",
+                                                  "make pg-check"]
+    assert 'wait "$pi"' in run and 'exit "$status"' in run  # the background pi check's failure fails CI too
+    # What the slow checks need, from the packages CI installs.
+    assert {"debootstrap", "qemu-user-static", "binfmt-support", "postgresql"} <= set(
+        (REPO / "docs/test-packages.txt").read_text().split())
+    assert "which CI runs beside" in " ".join(README.split())
+    assert "CI runs it beside `make test`, in `.ci/run`" in " ".join(deploy_section().split())

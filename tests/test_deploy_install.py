@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parent.parent
 UNITS = ("kiosk.service", "kiosk-sync.service", "kiosk-central.service")
 APPLIANCE_UNITS = ("library-kiosk-boot-config.service", "kiosk-backlight@off.service", "kiosk-backlight-off.timer",
                    "kiosk-backlight-on.timer")
+# The central store's nightly backup and end-of-term forgetting: services started by their timers.
+CENTRAL_TIMERS = ("kiosk-central-backup.timer", "kiosk-central-forget.timer")
+CENTRAL_TIMER_UNITS = CENTRAL_TIMERS + ("kiosk-central-backup.service", "kiosk-central-forget.service")
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
 
 pytestmark = pytest.mark.skipif(
@@ -186,7 +189,7 @@ def verify(root: Path, unit: str) -> str:
 # --- the units ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("unit", UNITS + APPLIANCE_UNITS)
+@pytest.mark.parametrize("unit", UNITS + APPLIANCE_UNITS + CENTRAL_TIMER_UNITS)
 def test_unit_verifies_without_any_warning(both, unit):
     root, _, _ = both
     assert verify(root, unit) == ""
@@ -280,6 +283,9 @@ def test_units_are_enabled(both):
     wants = root / "etc/systemd/system/multi-user.target.wants"
     for unit in UNITS:
         assert os.readlink(wants / unit) == f"/etc/systemd/system/{unit}"
+    timers = root / "etc/systemd/system/timers.target.wants"
+    for timer in CENTRAL_TIMERS:
+        assert os.readlink(timers / timer) == f"/etc/systemd/system/{timer}"
 
 
 def test_spi_is_switched_on_in_the_boot_config(both):
@@ -366,6 +372,7 @@ def test_pi4_kiosk_is_told_how_to_enable_spi_and_keeps_its_group(kiosk_only):
     root, _, out = kiosk_only
     assert "raspi-config nonint do_spi 0" in out
     assert not (root / "etc/systemd/system/kiosk-central.service").exists()
+    assert not any((root / "etc/systemd/system" / unit).exists() for unit in CENTRAL_TIMER_UNITS)
     assert "kiosk-central" not in accounts(root, "passwd")
     assert accounts(root, "passwd")["kiosk"][3] == "990"
     assert verify(root, "kiosk.service") == ""
@@ -374,14 +381,20 @@ def test_pi4_kiosk_is_told_how_to_enable_spi_and_keeps_its_group(kiosk_only):
 def test_central_only_machine_gets_no_kiosk(central_only):
     root, _, out = central_only
     system = root / "etc/systemd/system"
-    assert sorted(p.name for p in system.glob("*.service")) == ["kiosk-central.service"]
+    assert sorted(p.name for p in system.glob("*.service")) == ["kiosk-central-backup.service",
+                                                                 "kiosk-central-forget.service",
+                                                                 "kiosk-central.service"]
+    # The nightly backup and the end of term's forgetting are on: their timers are enabled.
+    assert sorted(p.name for p in (system / "timers.target.wants").iterdir()) == sorted(CENTRAL_TIMERS)
+    assert "enabled kiosk-central-backup.timer" in out and "enabled kiosk-central-forget.timer" in out
     assert "kiosk" not in accounts(root, "passwd")
     assert "spi" not in accounts(root, "group")
     assert not (root / "etc/library-kiosk/kiosk.toml").exists()
     env = environment(parse_unit(system / "kiosk-central.service")["Service"], root)
     assert env["KIOSK_CENTRAL_HOST"] == "0.0.0.0"
     assert "SPI" not in out
-    assert verify(root, "kiosk-central.service") == ""
+    for unit in ("kiosk-central.service",) + CENTRAL_TIMER_UNITS:
+        assert verify(root, unit) == "", unit
 
 
 def test_bad_options_are_refused_and_change_nothing(tmp_path):

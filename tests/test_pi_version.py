@@ -3,7 +3,11 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import pygame  # noqa: E402
@@ -42,3 +46,22 @@ def test_the_staff_screen_and_the_kiosks_page_show_the_version(tmp_path):
         assert f"Version {VERSION}" in [box.text for box in screen.boxes]
     finally:
         pygame.display.quit()
+
+
+def test_the_constraints_pin_every_package_a_kiosk_or_the_central_store_asks_for():
+    """install.sh installs with -c requirements/constraints.txt: a dependency added without `make constraints`
+    would come unpinned from PyPI (and pi-check's copy of PyPI's files would not have it)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(text) for text in
+              project["dependencies"] + project["optional-dependencies"]["kiosk"]
+              + project["optional-dependencies"]["central"]]
+    pins = dict(line.split("==") for line in (REPO / "requirements/constraints.txt").read_text().splitlines()
+                if line and not line.startswith("#"))
+    pins = {canonicalize_name(name): version for name, version in pins.items()}
+    unpinned = [str(r) for r in wanted if canonicalize_name(r.name) not in pins]
+    assert unpinned == [], "not in requirements/constraints.txt (run make constraints): " + ", ".join(unpinned)
+    outside = [f"{r} (pinned {pins[canonicalize_name(r.name)]})" for r in wanted
+               if not r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True)]
+    assert outside == [], outside
+    for name in ("lgpio", "rpi-lgpio", "spidev", "mfrc522"):  # the GPIO stack install.sh adds
+        assert name in pins, name
