@@ -6,7 +6,7 @@ import functools
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import uvicorn
@@ -77,6 +77,12 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
+# The pages' late loan: Mia's Charlotte's Web, lent 20 days ago and due 6 days ago, so late but not yet
+# late enough to stop her card (14 days), whatever day the tests run on.
+LATE_CHECKOUT = (datetime.now(timezone.utc) - timedelta(days=20)).replace(hour=2, minute=0, second=0, microsecond=0)
+LATE_DUE = (LATE_CHECKOUT + timedelta(days=14)).date().isoformat()
+
+
 def seed_pages(path):
     """A central store for the librarian's pages: librarian `wu`, the demo data, an unknown tag, a late loan."""
     from sync.server import db as store
@@ -91,8 +97,8 @@ def seed_pages(path):
         {"seq": 1, "kind": "unknown_tag", "at": "2026-11-20T01:00:00+00:00", "details": {"uid": "04CAFE0000BEEF"},
          **stamp},
         {"seq": 2, "kind": "return", "at": "2026-11-20T02:00:00+00:00", "item_id": "B0004", **stamp},
-        {"seq": 3, "kind": "checkout", "at": "2026-11-01T02:00:00+00:00", "patron_id": "S1001", "item_id": "B0001",
-         "details": {"due": "2026-11-15"}, **stamp},
+        {"seq": 3, "kind": "checkout", "at": LATE_CHECKOUT.isoformat(), "patron_id": "S1001", "item_id": "B0001",
+         "details": {"due": LATE_DUE}, **stamp},
     ]
     store.push(db, "door", {"sent_at": datetime.now(timezone.utc).isoformat(), "boot_id": "b", "monotonic": 2.0,
                             "records": records})

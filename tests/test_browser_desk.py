@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sync.server import db as store
-from tests.servers import PASSWORD
+from tests.servers import LATE_CHECKOUT, LATE_DUE, PASSWORD
 from tests.test_browser import shots
 
 PHONE = {"width": 390, "height": 844}
@@ -82,7 +82,7 @@ def test_a_desk_checkout_by_scanner_a_return_and_a_limit_lifted_once(chromium, s
 
 def test_a_lost_book_closes_the_loan_and_the_student_borrows_again_after_paying(chromium, school, tmp_path):
     out = shots(tmp_path)
-    month_ago = store.local_today(school.db) - timedelta(days=30)
+    month_ago = store.local_today(school.db) - timedelta(days=40)  # due 26 days ago, 28 if on a weekend
     store.desk_action(school.db, "checkout", "S1002", "B0002", librarian="wu", today=month_ago)
     page = logged_in(chromium, school)
     page.goto(school.url + "/desk?patron=S1002")
@@ -146,8 +146,8 @@ def test_the_log_in_chinese_in_the_school_s_local_time(chromium, school, tmp_pat
         page.goto(school.url + "/log")
         expect(page.get_by_role("heading", name="日志")).to_be_visible()
         checkout = page.locator("tr", has_text="Charlotte")
-        expect(checkout).to_contain_text("2026-11-01 10:00:00")  # 02:00 UTC is 10:00 in Shanghai
-        expect(checkout).to_contain_text("借出，应还 2026-11-15")
+        expect(checkout).to_contain_text(f"{LATE_CHECKOUT.date().isoformat()} 10:00:00")  # 02:00 UTC: 10:00 there
+        expect(checkout).to_contain_text(f"借出，应还 {LATE_DUE}")
         expect(checkout).to_contain_text("Mia Chen")
         expect(page.locator("tr", has_text="04CAFE0000BEEF")).to_contain_text("未知标签 04CAFE0000BEEF")
         page.get_by_label("读者：姓名或编号").fill("mia chen")

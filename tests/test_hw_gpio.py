@@ -89,15 +89,15 @@ def test_lock_opens_for_its_time_and_always_closes(pins):
     lock = GpioLock(LOCK)
     relay = pins.pin(LOCK)
     relay.clear_states()
-    lock.open_for(0.2)
+    lock.open_for(1.0)
     assert relay.state is True and lock.is_open
-    time.sleep(0.1)
-    lock.open_for(0.2)  # a second valid card while open: the time starts again
-    time.sleep(0.15)
-    assert relay.state is True
-    assert wait_until(lambda: not relay.state, 0.5)
+    time.sleep(0.5)
+    lock.open_for(1.0)  # a second valid card while open: the time starts again
+    assert wait_until(lambda: not relay.state, 10)
     assert levels(relay) == [False, True, False]
-    assert 0.22 < relay.states[2].timestamp < 0.35
+    # Closed a second after the second card (at 0.5 s or later), not after the first: only lower bounds,
+    # which no busy machine can break (a late thread closes later, never earlier).
+    assert relay.states[2].timestamp >= 1.5
     lock.open_for(5)
     lock.close()  # shutting down while open locks the cabinet
     assert relay.state is False
