@@ -65,11 +65,15 @@ def prepare_kiosks(folder: Path, central, ids: list[str], records: int) -> dict[
     return kiosks
 
 
-def fleet_ready(kiosks: dict[str, tuple[Path, Path, set]]) -> subprocess.Popen:
-    """bench/fleet.py over these kiosks, ready: a line on its standard input starts them all."""
-    fleet = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fleet.py")]
+def fleet_ready(kiosks: dict[str, tuple[Path, Path, set]], rounds: int = 1, nice: int = 0) -> subprocess.Popen:
+    """bench/fleet.py over these kiosks, ready: a line on its standard input starts them all (each kiosk whose
+    round failed runs it again at once, on its own, up to `rounds` in all; at CPU priority `nice`). In a session of its own: the
+    kiosks can be stopped together (os.killpg)."""
+    fleet = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fleet.py"), "--rounds", str(rounds),
+                              "--nice", str(nice)]
                              + [str(f) for db_path, config, _ in kiosks.values() for f in (db_path, config)],
-                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
     if fleet.stdout.readline().strip() != "ready":
         raise SystemExit("the kiosks' launcher did not start")
     return fleet

@@ -17,12 +17,14 @@ kiosk sends again from what the store holds and pulls from the start.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
+from itertools import takewhile
 from typing import Callable, Optional
 
 import requests
@@ -93,11 +95,31 @@ def retry_delay(interval: float, failures: int, fatal: bool = False) -> float:
     return max(interval, min(BACKOFF_MAX, interval * 2 ** min(failures, BACKOFF_RAMP)))
 
 
+class SpreadRetry(Retry):
+    """urllib3's Retry, each wait drawn at random between none and the capped exponential backoff ("full jitter"),
+    the first one included.
+
+    When the store answers 503 to kiosks that came at one moment (the
+    network back after an outage, or a district's kiosks at the top of the
+    hour), waits of 0, 1, 2 and 4 s plus a fifth of a second brought them
+    back together, and the store stood idle between the herds: with 200
+    kiosks, runs of several seconds in which it stored nothing. Spread at
+    random, they come back one after another.
+    """
+
+    def get_backoff_time(self) -> float:
+        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
+        if errors == 0:
+            return 0.0
+        return random.uniform(0.0, min(self.backoff_max, self.backoff_factor * 2 ** (errors - 1)))
+
+
 def make_session(ca_file: str = "", retries: int = 4, backoff: float = 0.5) -> requests.Session:
-    """A session that retries connection errors, lost answers and 5xx with capped exponential backoff."""
-    retry = Retry(
+    """A session that retries connection errors, lost answers and 5xx, each wait drawn at random up to a capped
+    exponential backoff (`SpreadRetry`)."""
+    retry = SpreadRetry(
         total=retries, connect=retries, read=retries, status=retries, other=retries,
-        backoff_factor=backoff, backoff_max=10.0, backoff_jitter=0.2,
+        backoff_factor=backoff, backoff_max=10.0,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=None,  # POST too: every push is idempotent
         # A Retry-After from a proxy could stall the process for hours: the

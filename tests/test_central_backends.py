@@ -4,6 +4,7 @@ The other central-store tests run on both backends through `store_url`
 (tests/conftest.py); these are about what differs between them.
 """
 
+import asyncio
 import random
 import subprocess
 import sys
@@ -138,52 +139,80 @@ def test_a_request_that_waited_longer_than_its_kiosk_waits_is_answered_busy_with
         still_awaited(request(PATIENCE + 1))
 
 
-def test_past_the_requests_in_hand_a_kiosk_is_answered_busy_before_its_records_are_read():
-    import asyncio
+def held_store(release, parsed):
+    """An ASGI app that works on each request until `release` is set, noting the paths that reached it."""
+    async def store_app(scope, receive, send):
+        parsed.append(scope["path"])
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+    return store_app
 
-    from sync.server.admission import Admission
 
-    async def scenario():
-        release, parsed = asyncio.Event(), []
+async def asgi_call(middleware, path, method="POST"):
+    """One request with a body in two chunks through `middleware`: its status and headers."""
+    sent = []
+    chunks = iter([{"type": "http.request", "body": b"x" * 10, "more_body": True},
+                   {"type": "http.request", "body": b"", "more_body": False}])
 
-        async def store_app(scope, receive, send):  # a push being worked on until `release`
-            parsed.append(scope["path"])
-            await release.wait()
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b"{}"})
+    async def receive():
+        return next(chunks)
 
-        async def call(middleware, path):
-            sent = []
-            chunks = iter([{"type": "http.request", "body": b"x" * 10, "more_body": True},
-                           {"type": "http.request", "body": b"", "more_body": False}])
+    async def send(message):
+        sent.append(message)
 
-            async def receive():
-                return next(chunks)
+    await middleware({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
+    return sent[0]["status"], dict(sent[0]["headers"])
 
-            async def send(message):
-                sent.append(message)
 
-            await middleware({"type": "http", "path": path, "headers": []}, receive, send)
-            return sent[0]["status"], dict(sent[0]["headers"])
-
-        middleware = Admission(store_app, limit=1)
-        first = asyncio.create_task(call(middleware, "/api/v1/kiosks/door/records"))
-        await asyncio.sleep(0)
-        second = await call(middleware, "/api/v1/kiosks/cab/records")
-        health = asyncio.create_task(call(middleware, "/api/v1/health"))  # not a kiosk's request: not counted
-        await asyncio.sleep(0)
-        release.set()
-        return (await first)[0], second, (await health)[0], parsed
-
-    # In a thread of its own: a browser test before may have left this thread's event loop running.
+def in_own_thread(scenario):
+    """asyncio.run(scenario()) in a thread of its own: a browser test before may have left this thread's event
+    loop running."""
     results = []
     runner = threading.Thread(target=lambda: results.append(asyncio.run(scenario())))
     runner.start()
     runner.join(30)
-    first, second, health, parsed = results[0]
+    return results[0]
+
+
+def test_past_the_requests_in_hand_a_kiosk_is_answered_busy_before_its_records_are_read():
+    from sync.server.admission import Admission
+
+    async def scenario():
+        release, parsed = asyncio.Event(), []
+        middleware = Admission(held_store(release, parsed), limit=1)
+        first = asyncio.create_task(asgi_call(middleware, "/api/v1/kiosks/door/records"))
+        await asyncio.sleep(0)
+        second = await asgi_call(middleware, "/api/v1/kiosks/cab/records")
+        health = asyncio.create_task(asgi_call(middleware, "/api/v1/health"))  # not a kiosk's request: not counted
+        await asyncio.sleep(0)
+        release.set()
+        return (await first)[0], second, (await health)[0], parsed
+
+    first, second, health, parsed = in_own_thread(scenario)
     assert first == 200 and health == 200 and second == (503, {b"content-type": b"application/json",
                                                              b"retry-after": b"1"})
     assert parsed == ["/api/v1/kiosks/door/records", "/api/v1/health"]  # the second push never reached the store
+
+
+def test_pages_of_changes_leave_room_for_a_kiosks_hello_and_records():
+    from sync.server.admission import Admission
+
+    async def scenario():
+        release, parsed = asyncio.Event(), []
+        middleware = Admission(held_store(release, parsed), limit=3, push_room=1)
+        pulls = [asyncio.create_task(asgi_call(middleware, "/api/v1/changes", "GET")) for _ in range(2)]
+        await asyncio.sleep(0)
+        third_pull = await asgi_call(middleware, "/api/v1/changes", "GET")  # two pulls in hand: the last place waits
+        push = asyncio.create_task(asgi_call(middleware, "/api/v1/kiosks/cab/records"))  # for a kiosk's records
+        await asyncio.sleep(0)
+        hello = await asgi_call(middleware, "/api/v1/kiosks/door/hello")  # the house is full now
+        release.set()
+        return [(await p)[0] for p in pulls], third_pull[0], (await push)[0], hello[0], parsed
+
+    pulls, third_pull, push, hello, parsed = in_own_thread(scenario)
+    assert pulls == [200, 200] and third_pull == 503 and push == 200 and hello == 503
+    assert parsed == ["/api/v1/changes", "/api/v1/changes", "/api/v1/kiosks/cab/records"]
 
 
 def test_a_sqlite_store_needs_no_postgresql_library(tmp_path):

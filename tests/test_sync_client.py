@@ -5,11 +5,14 @@ faults. The tests against the real central store are in tests/test_sync.py.
 """
 
 import logging
+import random
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from urllib3.util.retry import RequestHistory
 
 from kiosk import store
 from kiosk.clock import SystemClock
@@ -276,3 +279,17 @@ def test_run_forever_syncs_at_once_when_woken_and_stops_when_told(tmp_path, cent
 ])
 def test_the_wait_between_rounds(interval, failures, fatal, wait):
     assert retry_delay(interval, failures, fatal) == pytest.approx(wait)
+
+
+@pytest.mark.parametrize("errors, ceiling", [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (6, 10.0)])
+def test_kiosks_answered_busy_together_come_back_apart(errors, ceiling):
+    """Each wait is drawn between none and the capped exponential backoff: 400 kiosks answered 503 at one moment
+    spread evenly over it instead of coming back together a fifth of a second apart."""
+    random.seed(errors)
+    retry = make_session().adapters["https://"].max_retries
+    busy = (RequestHistory("POST", "/api/v1/kiosks/door/records", None, 503, None),) * errors
+    waits = [retry.new(history=busy).get_backoff_time() for _ in range(400)]
+    assert all(0 <= wait <= ceiling for wait in waits)
+    quarters = Counter(min(3, int(4 * wait / ceiling)) for wait in waits)
+    assert all(60 <= quarters[q] <= 140 for q in range(4)), quarters
+    assert retry.get_backoff_time() == 0  # before any error, no wait

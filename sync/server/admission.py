@@ -19,21 +19,25 @@ from sync.protocol import API, CHANGES_PATH
 from sync.server.db import Busy
 
 IN_HAND = 16
+PUSH_ROOM = 4  # of IN_HAND, places a page of changes never takes
 PATIENCE = 5.0
 BUSY = {"detail": "the store is busy: send it again"}
 
 
 class Admission:
-    """ASGI middleware for the kiosks' requests: at most `IN_HAND` at once, each stamped with when it arrived."""
+    """ASGI middleware for the kiosks' requests: at most `IN_HAND` at once (pages of changes leaving `PUSH_ROOM`
+    of them free), each stamped with when it arrived."""
 
-    def __init__(self, app, limit: int = IN_HAND):
+    def __init__(self, app, limit: int = IN_HAND, push_room: int = PUSH_ROOM):
         self.app, self.limit, self.in_hand = app, limit, 0
+        self.pull_limit = max(1, limit - push_room)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith((f"{API}/kiosks/", CHANGES_PATH)):
             return await self.app(scope, receive, send)
         scope["arrived"] = time.monotonic()
-        if self.in_hand >= self.limit:
+        limit = self.pull_limit if scope["path"].startswith(CHANGES_PATH) else self.limit
+        if self.in_hand >= limit:
             while (await receive()).get("more_body"):
                 pass  # the body is read, not parsed: the connection stays usable
             await send({"type": "http.response.start", "status": 503,
