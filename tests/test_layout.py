@@ -30,6 +30,7 @@ ARROWS = {
                     "kiosk.config", "kiosk.demo", "kiosk.script", "kiosk.hwtest", "kiosk.i18n", "hardware",
                     "sync.client"],
     "sync.client": ["kiosk.screen", "kiosk.app", "kiosk.run", "sync.server", "hardware"],
+    "sync.session": ["kiosk", "sync.client", "sync.server", "hardware"],
 }
 
 
