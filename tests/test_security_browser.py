@@ -8,14 +8,12 @@ the console, and a request to any other host is a call out of the school.
 from playwright.sync_api import expect
 
 from sync.server import db as store
-from tests.test_browser import browser, shots  # noqa: F401  (the fixture; skips without chromium)
+from tests.test_browser import browser, shots, sign_in  # noqa: F401  (the fixture; skips without chromium)
 from tests.test_pages import PASSWORD, central  # noqa: F401  (the fixture)
 
 def log_in(page, central):  # noqa: F811
     page.goto(central.url + "/login")
-    page.get_by_label("Name").fill("wu")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page)
     page.wait_for_url(central.url + "/")
 
 
@@ -60,9 +58,7 @@ def test_a_session_that_ends_mid_form_comes_back_to_the_form(browser, central, t
     page.get_by_role("button", name="Save the rules").click()
     expect(page.get_by_role("alert")).to_contain_text("Your session ended before this form was sent")
     page.screenshot(path=str(out / "session-ended.png"))
-    page.get_by_label("Name").fill("wu")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page)
     expect(page.get_by_role("heading", name="Logged in again")).to_be_visible()
     expect(page.get_by_role("cell", name="21", exact=True)).to_be_visible()
     page.screenshot(path=str(out / "session-resumed.png"), full_page=True)

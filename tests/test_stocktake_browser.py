@@ -9,8 +9,7 @@ from datetime import datetime, timezone
 from playwright.sync_api import expect
 
 from sync.server import db as store
-from tests.servers import PASSWORD
-from tests.test_browser import shots
+from tests.test_browser import shots, sign_in
 from tests.test_stocktake_pages import DAY, central, counted  # noqa: F401  (the fixture)
 
 
@@ -37,9 +36,7 @@ def test_a_stocktake_closed_and_a_rotation_planned_in_the_browser(chromium, cent
     out = shots(tmp_path)
     page = chromium.new_page(viewport={"width": 1100, "height": 900})
     page.goto(central.url + "/login")
-    page.get_by_label("Name").fill("wu")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page)
 
     page.get_by_role("link", name="Stocktake").click()
     page.get_by_label("Home").select_option("class-3a")
