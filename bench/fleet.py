@@ -6,14 +6,14 @@ Prints "ready" once the `kiosk` command is imported, waits for a line on its
 standard input, then forks one process per kiosk, each running the command's
 own code as kiosk-sync.service does (`kiosk sync --once --db DB --config
 CONFIG`, its output in a file beside DB with the suffix .out), and prints one
-JSON line: each kiosk's exit status, the CPU seconds it used and its rounds,
-in the order given. With --rounds N, a kiosk whose round failed (the store
-answered 503, say) runs it again at once, on its own, up to N rounds in all,
-as its service would at its next round: no kiosk waits for the others.
-With --nice N the kiosks run at that CPU priority (19, the lowest: on a
-school's network each kiosk is its own Pi; on the bench machine 200 of
-them pulling pages would otherwise take the central store's CPU). On a bench machine,
-forty Python start-ups take seconds of CPU that forty Pis would each spend on
+JSON line: each kiosk's exit status and the CPU seconds it used, in the
+order given. With --rounds N, a kiosk whose round failed (the store
+answered 503, say) runs it again at once, on its own, up to N rounds in
+all, as its service would at its next round: no kiosk waits for the
+others. With --nice N the kiosks run at that CPU priority (19, the lowest:
+on a school's network each kiosk is its own Pi; on the bench machine 200
+of them pulling pages would otherwise take the central store's CPU). On a
+bench machine, forty Python start-ups take seconds of CPU that forty Pis would each spend on
 their own, and would reach the central store one after another; forked, the
 kiosks start at once and leave the CPU to the central store.
 """
@@ -47,12 +47,13 @@ def run(db: str, config: str) -> int:
 
 
 def rounds_until_done(db: str, config: str, rounds: int) -> int:
-    """Rounds until one completes (at most `rounds`); the exit status is the number of rounds run, or 0 if the
-    last failed (an exit status holds up to 255)."""
-    for n in range(1, rounds + 1):
-        if run(db, config) == 0:
-            return n
-    return 0
+    """Rounds until one completes, at most `rounds`; the exit status of the last."""
+    status = 1
+    for _ in range(rounds):
+        status = run(db, config)
+        if status == 0:
+            break
+    return status
 
 
 def main(args: list[str]) -> None:
@@ -71,14 +72,12 @@ def main(args: list[str]) -> None:
         pid = os.fork()
         if pid == 0:
             os.nice(nice)
-            os._exit(rounds_until_done(db, config, min(rounds, 255)))
+            os._exit(rounds_until_done(db, config, rounds))
         children.append(pid)
     ended = []
     for pid in children:
         _, status, usage = os.wait4(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        ended.append({"status": 0 if code > 0 else 1, "rounds": code if code > 0 else rounds,
-                      "cpu": usage.ru_utime + usage.ru_stime})
+        ended.append({"status": os.waitstatus_to_exitcode(status), "cpu": usage.ru_utime + usage.ru_stime})
     print(json.dumps(ended), flush=True)
 
 
